@@ -1,0 +1,3 @@
+import { notBuiltYet } from '../command.js';
+
+export const demoCommand = notBuiltYet('demo', 'a self-contained tour on this machine with stand-in servers', '');

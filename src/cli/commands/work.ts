@@ -1,0 +1,3 @@
+import { notBuiltYet } from '../command.js';
+
+export const workCommand = notBuiltYet('work', 'only the download workers', '');

@@ -1,0 +1,200 @@
+/**
+ * The one place that reads configuration: environment plus an optional `.env` in the working
+ * directory (the environment wins). Everything else receives a typed, validated Config.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import type { AllowedHost } from '../faspex/allowlist.js';
+import { VARIABLES, type VariableName, type VariableValue } from './variables.js';
+
+export type Role = 'run' | 'listen' | 'work' | 'dashboard' | 'download' | 'resolve' | 'enqueue' | 'status' | 'demo' | 'offline';
+
+export interface ImapConfig {
+  host: string;
+  port: number;
+  secure: boolean;
+  user: string;
+  password: string;
+  mailbox: string;
+  markKeyword: boolean;
+  moveTo: string | undefined;
+  resyncSeconds: number;
+  startAt: 'oldest' | 'newest';
+}
+
+export interface FaspexConfig {
+  allowedHosts: AllowedHost[];
+  username: string | undefined;
+  password: string | undefined;
+  caFile: string | undefined;
+  insecureTls: boolean;
+  timeoutMs: number;
+  /** raw JSON; parsed by the Faspex 5 client */
+  faspex5Clients: string | undefined;
+}
+
+export interface Config {
+  redis: { url: string | undefined; prefix: string };
+  dataDir: string;
+  imap: ImapConfig | undefined;
+  mail: { allowedForwarders: string[] | undefined; authservId: string | undefined };
+  faspex: FaspexConfig;
+  downloads: { dir: string; ascpPath: string | undefined; ascpSshKey: string | undefined; stallSeconds: number };
+  workers: {
+    concurrency: number;
+    attempts: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    keepCompletedSeconds: number;
+    keepFailedSeconds: number;
+    webhookUrl: string | undefined;
+  };
+  dashboard: { host: string; port: number; user: string | undefined; password: string | undefined; readOnly: boolean };
+  logLevel: VariableValue<'LOG_LEVEL'>;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      problems.length === 1
+        ? `configuration: ${problems[0]}`
+        : `configuration has ${problems.length} problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+const REQUIRED_BY_ROLE: Partial<Record<Role, VariableName[]>> = {
+  run: ['IMAP_HOST', 'IMAP_USER', 'IMAP_PASSWORD', 'FASPEX_ALLOWED_HOSTS'],
+  listen: ['IMAP_HOST', 'IMAP_USER', 'IMAP_PASSWORD', 'FASPEX_ALLOWED_HOSTS'],
+  work: ['FASPEX_ALLOWED_HOSTS'],
+  download: ['FASPEX_ALLOWED_HOSTS'],
+  resolve: ['FASPEX_ALLOWED_HOSTS'],
+  enqueue: ['FASPEX_ALLOWED_HOSTS'],
+};
+
+/** Reads `.env` from `dir` (if present) under the given environment; the environment wins. */
+export function environmentWithDotenv(env: NodeJS.ProcessEnv, dir = process.cwd()): NodeJS.ProcessEnv {
+  const file = resolve(dir, '.env');
+  if (!existsSync(file)) return env;
+  let fromFile: Record<string, string>;
+  try {
+    fromFile = parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
+  } catch (e) {
+    throw new ConfigError([`${file} cannot be read: ${(e as Error).message}`]);
+  }
+  return { ...fromFile, ...env };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, role: Role, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  const read = <K extends VariableName>(name: K): VariableValue<K> | undefined => {
+    const spec = VARIABLES[name];
+    const rawValue = env[name];
+    const raw = rawValue === undefined || rawValue === '' ? ('default' in spec ? spec.default : undefined) : rawValue;
+    if (raw === undefined) return undefined;
+    try {
+      return spec.parse(raw) as VariableValue<K>;
+    } catch (e) {
+      // Never echo a secret's value back in an error message.
+      const reason = 'secret' in spec && spec.secret ? 'is not valid' : (e as Error).message;
+      problems.push(`${name}: ${reason}`);
+      return undefined;
+    }
+  };
+
+  for (const name of REQUIRED_BY_ROLE[role] ?? []) {
+    if (env[name] === undefined || env[name] === '') problems.push(`${name} is required for \`${role}\` (${VARIABLES[name].doc})`);
+  }
+
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+  const imapHost = read('IMAP_HOST');
+  const imap: ImapConfig | undefined =
+    imapHost === undefined
+      ? undefined
+      : {
+          host: imapHost,
+          port: read('IMAP_PORT')!,
+          secure: read('IMAP_SECURE')!,
+          user: read('IMAP_USER') ?? '',
+          password: read('IMAP_PASSWORD') ?? '',
+          mailbox: read('IMAP_MAILBOX')!,
+          markKeyword: read('IMAP_MARK_KEYWORD')!,
+          moveTo: read('IMAP_MOVE_TO'),
+          resyncSeconds: read('IMAP_RESYNC_SECONDS')!,
+          startAt: read('IMAP_START_AT')!,
+        };
+  if (imapHost !== undefined && imap?.user === '') problems.push('IMAP_USER is required when IMAP_HOST is set');
+
+  const username = read('FASPEX_USERNAME');
+  const password = read('FASPEX_PASSWORD');
+  if ((username === undefined) !== (password === undefined)) {
+    problems.push('FASPEX_USERNAME and FASPEX_PASSWORD go together: set both or neither');
+  }
+  const forwarders = read('MAIL_ALLOWED_FORWARDERS');
+  const authservId = read('MAIL_AUTHSERV_ID');
+  if (forwarders !== undefined && authservId === undefined) {
+    problems.push('MAIL_AUTHSERV_ID is required with MAIL_ALLOWED_FORWARDERS: without it a forged From cannot be told apart');
+  }
+
+  const dashboardHost = read('DASHBOARD_HOST')!;
+  const dashboardUser = read('DASHBOARD_USER');
+  const dashboardPassword = read('DASHBOARD_PASSWORD');
+  if ((dashboardUser === undefined) !== (dashboardPassword === undefined)) {
+    problems.push('DASHBOARD_USER and DASHBOARD_PASSWORD go together: set both or neither');
+  }
+  if ((role === 'run' || role === 'dashboard') && !isLoopback(dashboardHost) && dashboardUser === undefined) {
+    problems.push(`DASHBOARD_USER and DASHBOARD_PASSWORD are required: the dashboard listens on ${dashboardHost}, beyond loopback`);
+  }
+
+  const retryBase = read('RETRY_BASE_SECONDS');
+  const retryMax = read('RETRY_MAX_SECONDS');
+  if (retryBase !== undefined && retryMax !== undefined && retryMax < retryBase) {
+    problems.push('RETRY_MAX_SECONDS must not be smaller than RETRY_BASE_SECONDS');
+  }
+
+  const config: Config = {
+    redis: { url: read('REDIS_URL'), prefix: read('QUEUE_PREFIX')! },
+    dataDir: abs(read('DATA_DIR')!),
+    imap,
+    mail: { allowedForwarders: forwarders, authservId },
+    faspex: {
+      allowedHosts: read('FASPEX_ALLOWED_HOSTS') ?? [],
+      username,
+      password,
+      caFile: mapOptional(read('FASPEX_CA_FILE'), abs),
+      insecureTls: read('FASPEX_INSECURE_TLS')!,
+      timeoutMs: (read('FASPEX_TIMEOUT_SECONDS') ?? 30) * 1000,
+      faspex5Clients: read('FASPEX5_CLIENTS'),
+    },
+    downloads: {
+      dir: abs(read('DOWNLOAD_DIR')!),
+      ascpPath: read('ASCP_PATH'),
+      ascpSshKey: mapOptional(read('ASCP_SSH_KEY'), abs),
+      stallSeconds: read('DOWNLOAD_STALL_SECONDS')!,
+    },
+    workers: {
+      concurrency: read('WORKER_CONCURRENCY')!,
+      attempts: read('DOWNLOAD_ATTEMPTS')!,
+      retryBaseMs: (retryBase ?? 15) * 1000,
+      retryMaxMs: (retryMax ?? 900) * 1000,
+      keepCompletedSeconds: read('KEEP_COMPLETED_DAYS')! * 86400,
+      keepFailedSeconds: read('KEEP_FAILED_DAYS')! * 86400,
+      webhookUrl: read('COMPLETION_WEBHOOK_URL'),
+    },
+    dashboard: { host: dashboardHost, port: read('DASHBOARD_PORT')!, user: dashboardUser, password: dashboardPassword, readOnly: read('DASHBOARD_READ_ONLY')! },
+    logLevel: read('LOG_LEVEL') ?? 'info',
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function mapOptional<T, U>(value: T | undefined, f: (v: T) => U): U | undefined {
+  return value === undefined ? undefined : f(value);
+}
+
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'localhost' || h === '::1' || h === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}

@@ -1,0 +1,148 @@
+/**
+ * Every environment variable the service reads, with its parser and default. This table is
+ * the single source: config.ts builds the typed config from it, and a test checks that
+ * `.env.example` and the README document every entry.
+ */
+import { z } from 'zod';
+import { AllowlistSyntaxError, parseAllowlist } from '../faspex/allowlist.js';
+
+export type Parser<T> = (raw: string) => T;
+
+const integer = (min: number, max: number): Parser<number> => (raw) => {
+  if (!/^\d+$/.test(raw.trim())) throw new Error(`expected a whole number from ${min} to ${max}, got "${raw}"`);
+  const n = Number(raw.trim());
+  if (n < min || n > max) throw new Error(`expected a whole number from ${min} to ${max}, got ${n}`);
+  return n;
+};
+
+const boolean: Parser<boolean> = (raw) => {
+  const v = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw new Error(`expected true or false, got "${raw}"`);
+};
+
+const text: Parser<string> = (raw) => raw;
+
+const nonEmpty: Parser<string> = (raw) => {
+  if (raw.trim() === '') throw new Error('must not be empty');
+  return raw.trim();
+};
+
+const oneOf = <T extends string>(...values: T[]): Parser<T> => (raw) => {
+  const v = raw.trim().toLowerCase();
+  if (!(values as string[]).includes(v)) throw new Error(`expected one of ${values.join(', ')}, got "${raw}"`);
+  return v as T;
+};
+
+const url = (schemes: string[]): Parser<string> => (raw) => {
+  const r = z.url().safeParse(raw.trim());
+  if (!r.success) throw new Error(`expected a URL, got "${raw}"`);
+  const scheme = new URL(r.data).protocol.replace(':', '');
+  if (!schemes.includes(scheme)) throw new Error(`expected a ${schemes.join(' or ')} URL, got a ${scheme} one`);
+  return r.data;
+};
+
+const allowlist: Parser<ReturnType<typeof parseAllowlist>> = (raw) => {
+  try {
+    const list = parseAllowlist(raw);
+    if (list.length === 0) throw new Error('lists no host');
+    return list;
+  } catch (e) {
+    if (e instanceof AllowlistSyntaxError) throw new Error(e.message, { cause: e });
+    throw e;
+  }
+};
+
+const emailList: Parser<string[]> = (raw) =>
+  raw
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)
+    .map((s) => {
+      if (!/^(\*@)?[^@\s]+@?[^@\s]*$/.test(s) || (!s.includes('@') && !s.includes('.'))) {
+        throw new Error(`"${s}" is neither an address nor a domain`);
+      }
+      return s;
+    });
+
+const redisPrefix: Parser<string> = (raw) => {
+  const v = raw.trim();
+  if (!/^[A-Za-z0-9_{}.-]+$/.test(v)) throw new Error('use letters, digits, _ . - and an optional {hash tag}');
+  return v;
+};
+
+export interface VariableSpec<T> {
+  parse: Parser<T>;
+  /** value used when the variable is unset or empty; undefined means "no default" */
+  default?: string;
+  secret?: boolean;
+  /** one line for `.env.example` and the README */
+  doc: string;
+  group: 'Redis and storage' | 'Mail' | 'Faspex' | 'Downloads' | 'Workers' | 'Dashboard' | 'Logging';
+}
+
+const v = <T>(spec: VariableSpec<T>): VariableSpec<T> => spec;
+
+export const VARIABLES = {
+  REDIS_URL: v({ parse: url(['redis', 'rediss']), secret: true, group: 'Redis and storage',
+    doc: 'Redis for the queues. Unset: `run` starts a local redis-server with its data in DATA_DIR/redis.' }),
+  QUEUE_PREFIX: v({ parse: redisPrefix, default: 'faspex-ingest', group: 'Redis and storage',
+    doc: 'Prefix of every Redis key; write it as {name} to keep all keys in one Redis Cluster slot.' }),
+  DATA_DIR: v({ parse: nonEmpty, default: './data', group: 'Redis and storage', doc: 'State kept on this machine (the embedded Redis).' }),
+
+  IMAP_HOST: v({ parse: nonEmpty, group: 'Mail', doc: 'The inbox server (required by run and listen).' }),
+  IMAP_PORT: v({ parse: integer(1, 65535), default: '993', group: 'Mail', doc: 'IMAP port.' }),
+  IMAP_SECURE: v({ parse: boolean, default: 'true', group: 'Mail', doc: 'true: implicit TLS (993); false: plain, upgraded with STARTTLS when offered.' }),
+  IMAP_USER: v({ parse: nonEmpty, group: 'Mail', doc: 'Inbox login.' }),
+  IMAP_PASSWORD: v({ parse: text, secret: true, group: 'Mail', doc: 'Inbox password.' }),
+  IMAP_MAILBOX: v({ parse: nonEmpty, default: 'INBOX', group: 'Mail', doc: 'Folder to watch.' }),
+  IMAP_MARK_KEYWORD: v({ parse: boolean, default: 'true', group: 'Mail',
+    doc: 'Flag handled mail with $FaspexQueued / $FaspexNoLink / $FaspexFailed where the server allows keywords.' }),
+  IMAP_MOVE_TO: v({ parse: nonEmpty, group: 'Mail', doc: 'Optional folder that handled mail is moved to (created when missing).' }),
+  IMAP_RESYNC_SECONDS: v({ parse: integer(10, 86400), default: '300', group: 'Mail',
+    doc: 'Full resync interval, a safety net for missed IDLE notifications.' }),
+  IMAP_START_AT: v({ parse: oneOf('oldest', 'newest'), default: 'oldest', group: 'Mail',
+    doc: 'First start on a mailbox: oldest processes the mail already there; newest only mail that arrives later.' }),
+  MAIL_ALLOWED_FORWARDERS: v({ parse: emailList, group: 'Mail',
+    doc: 'Optional: only mail From these addresses or domains is read, and only when MAIL_AUTHSERV_ID shows DMARC or aligned DKIM passing.' }),
+  MAIL_AUTHSERV_ID: v({ parse: nonEmpty, group: 'Mail',
+    doc: 'authserv-id of your own receiving server in Authentication-Results (required with MAIL_ALLOWED_FORWARDERS).' }),
+
+  FASPEX_ALLOWED_HOSTS: v({ parse: allowlist, group: 'Faspex',
+    doc: 'Comma-separated host[:port] patterns (*.example.com allowed; http:// only when written) that links may point to (required by run, listen, work).' }),
+  FASPEX_USERNAME: v({ parse: nonEmpty, group: 'Faspex', doc: 'A Faspex account, for received/<id> links and issue-token.' }),
+  FASPEX_PASSWORD: v({ parse: text, secret: true, group: 'Faspex', doc: 'Password of FASPEX_USERNAME.' }),
+  FASPEX_CA_FILE: v({ parse: nonEmpty, group: 'Faspex', doc: 'Extra PEM certificates to trust for Faspex HTTPS.' }),
+  FASPEX_INSECURE_TLS: v({ parse: boolean, default: 'false', group: 'Faspex', doc: 'true skips certificate checks (like curl -k); logged as a warning.' }),
+  FASPEX_TIMEOUT_SECONDS: v({ parse: integer(1, 600), default: '30', group: 'Faspex', doc: 'Timeout of every Faspex HTTP request.' }),
+  FASPEX5_CLIENTS: v({ parse: text, secret: true, group: 'Faspex',
+    doc: 'Faspex 5 API clients for inbox links, JSON keyed by host (see docs/faspex5.md).' }),
+
+  DOWNLOAD_DIR: v({ parse: nonEmpty, default: './downloads', group: 'Downloads', doc: 'Where packages land, one folder per package.' }),
+  ASCP_PATH: v({ parse: nonEmpty, group: 'Downloads', doc: 'The ascp executable (default: PATH, then the usual IBM install folders).' }),
+  ASCP_SSH_KEY: v({ parse: nonEmpty, group: 'Downloads', doc: 'Private key for token-authorised transfers (default: found next to ascp).' }),
+  DOWNLOAD_STALL_SECONDS: v({ parse: integer(5, 86400), default: '300', group: 'Downloads',
+    doc: 'A transfer with no progress for this long is stopped and retried.' }),
+
+  WORKER_CONCURRENCY: v({ parse: integer(1, 64), default: '2', group: 'Workers', doc: 'Downloads at once per worker process.' }),
+  DOWNLOAD_ATTEMPTS: v({ parse: integer(1, 100), default: '5', group: 'Workers', doc: 'Attempts per package before it is failed.' }),
+  RETRY_BASE_SECONDS: v({ parse: integer(1, 86400), default: '15', group: 'Workers', doc: 'First retry delay; doubles each attempt, with jitter.' }),
+  RETRY_MAX_SECONDS: v({ parse: integer(1, 86400), default: '900', group: 'Workers', doc: 'Longest retry delay.' }),
+  KEEP_COMPLETED_DAYS: v({ parse: integer(1, 3650), default: '30', group: 'Workers',
+    doc: 'How long finished jobs are kept; while kept, the same package mailed again queues nothing.' }),
+  KEEP_FAILED_DAYS: v({ parse: integer(1, 3650), default: '90', group: 'Workers', doc: 'How long failed jobs are kept.' }),
+  COMPLETION_WEBHOOK_URL: v({ parse: url(['http', 'https']), secret: true, group: 'Workers',
+    doc: 'Optional: receives a JSON POST (manifest or failure reason) for each finished package.' }),
+
+  DASHBOARD_HOST: v({ parse: nonEmpty, default: '127.0.0.1', group: 'Dashboard', doc: 'Dashboard address.' }),
+  DASHBOARD_PORT: v({ parse: integer(0, 65535), default: '3000', group: 'Dashboard', doc: 'Dashboard port.' }),
+  DASHBOARD_USER: v({ parse: nonEmpty, group: 'Dashboard', doc: 'Basic-auth user; required when the dashboard listens beyond loopback.' }),
+  DASHBOARD_PASSWORD: v({ parse: text, secret: true, group: 'Dashboard', doc: 'Basic-auth password.' }),
+  DASHBOARD_READ_ONLY: v({ parse: boolean, default: 'false', group: 'Dashboard', doc: 'true: the dashboard shows queues but cannot retry, clean or remove jobs.' }),
+
+  LOG_LEVEL: v({ parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), default: 'info', group: 'Logging', doc: 'pino level.' }),
+} as const;
+
+export type VariableName = keyof typeof VARIABLES;
+export type VariableValue<K extends VariableName> = ReturnType<(typeof VARIABLES)[K]['parse']>;

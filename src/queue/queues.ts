@@ -1,0 +1,67 @@
+/**
+ * Queue names, job payload schemas and default job options: defined once, imported by every
+ * producer (listener, `enqueue`) and consumer (workers, dashboard, `status`), so a payload change
+ * is a compile error on both sides.
+ */
+import { z } from 'zod';
+import type { LinkKind, PackageLink } from '../faspex/link.js';
+
+export const QUEUE = {
+  /** one job per package: resolve, token, ascp, manifest */
+  downloads: 'downloads',
+  /** one job per finished package when COMPLETION_WEBHOOK_URL is set */
+  notifications: 'notifications',
+} as const;
+export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
+
+export const JOB = { download: 'download', notify: 'notify' } as const;
+
+const linkKind = z.enum(['faspex4-external', 'faspex4-received', 'faspex5-public', 'faspex5-inbox', 'fasp-url']) satisfies z.ZodType<LinkKind>;
+
+export const downloadJobSchema = z.object({
+  /** the canonical link; it holds the passcode, so it is masked wherever it is shown */
+  link: z.string().min(1),
+  kind: linkKind,
+  server: z.string().min(1),
+  packageId: z.string().min(1),
+  /** where it came from, for people: a mail (mailbox, uid, message-id, subject) or the CLI */
+  source: z.object({
+    type: z.enum(['mail', 'cli', 'demo']),
+    mailbox: z.string().optional(),
+    uid: z.number().int().optional(),
+    uidValidity: z.string().optional(),
+    messageId: z.string().optional(),
+    subject: z.string().optional(),
+    from: z.string().optional(),
+  }),
+  queuedAt: z.string(),
+});
+export type DownloadJobData = z.infer<typeof downloadJobSchema>;
+
+export const notifyJobSchema = z.object({
+  downloadJobId: z.string(),
+  outcome: z.enum(['completed', 'failed']),
+  /** the manifest (completed) or the failure (failed); never secrets */
+  body: z.record(z.string(), z.unknown()),
+});
+export type NotifyJobData = z.infer<typeof notifyJobSchema>;
+
+/**
+ * Deterministic per package (server + kind + id): the same notification forwarded twice,
+ * quoted in a reply, or read again after a crash adds nothing. BullMQ ids must not contain
+ * `:` nor be all digits.
+ */
+export function downloadJobId(link: Pick<PackageLink, 'kind' | 'server' | 'packageId'>): string {
+  return `${link.kind}-${link.server}-${link.packageId}`.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+export function downloadJobData(link: PackageLink, source: DownloadJobData['source'], now = new Date()): DownloadJobData {
+  return downloadJobSchema.parse({
+    link: link.url,
+    kind: link.kind,
+    server: link.server,
+    packageId: link.packageId,
+    source,
+    queuedAt: now.toISOString(),
+  });
+}

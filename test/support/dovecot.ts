@@ -1,0 +1,175 @@
+/**
+ * A throwaway Dovecot (IMAP + LMTP) on free loopback ports, adapted from
+ * shared/reference/dovecot-test.sh: rendered config in a short temp dir, `dovecot -F` in the
+ * foreground as a process-group leader, readiness = the `* OK` greeting (an open port alone
+ * proves nothing: a misconfigured login process accepts and then closes), stop = the whole group.
+ * Used by the tests and the benchmarks.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync, existsSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { freePort } from '../../src/service/redis-server.js';
+
+const execFileAsync = promisify(execFile);
+const HERE = dirname(fileURLToPath(import.meta.url));
+const TEMPLATE = join(HERE, 'dovecot', 'dovecot.conf.template');
+const DOVECOT = ['/usr/sbin/dovecot', '/sbin/dovecot'].find((p) => existsSync(p)) ?? 'dovecot';
+const LDA = '/usr/lib/dovecot/dovecot-lda';
+
+export const DOVECOT_INSTALL_HINT = 'apt-get install -y dovecot-imapd dovecot-lmtpd';
+
+export interface Dovecot {
+  readonly dir: string;
+  readonly host: string;
+  readonly imapPort: number;
+  readonly lmtpPort: number;
+  readonly user: string;
+  readonly password: string;
+  /** deliver like an MTA (dovecot-lda): the mail gets \Recent and triggers IDLE */
+  deliver(message: string | Buffer, user?: string): Promise<void>;
+  adduser(user: string, password: string): void;
+  /** stop and start again on the same ports and mail store */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+  /** the maildir of a user's INBOX, for tests that corrupt or inspect it */
+  maildir(user?: string): string;
+}
+
+export async function startDovecot(options: { user?: string; password?: string } = {}): Promise<Dovecot> {
+  if (!existsSync(DOVECOT)) throw new Error(`dovecot is not installed: ${DOVECOT_INSTALL_HINT}`);
+  const user = options.user ?? 'test';
+  const password = options.password ?? 'secret';
+  // unix socket paths are limited to 107 bytes: keep the dir short
+  const dir = mkdtempSync('/tmp/dvt-');
+  const imapPort = await freePort();
+  const lmtpPort = await freePort();
+  const root = process.getuid?.() === 0;
+  const ids = root ? { iu: 'dovecot', ig: 'dovecot', lu: 'dovenull', mu: 'nobody', mg: 'nogroup' } : currentUserIds();
+  mkdirSync(join(dir, 'run'));
+  mkdirSync(join(dir, 'state'));
+  mkdirSync(join(dir, 'home'));
+  writeFileSync(join(dir, 'passwd'), `${user}:{PLAIN}${password}\n`, { mode: 0o644 });
+  if (root) {
+    chmodSync(dir, 0o711);
+    const { uid, gid } = await lookupIds('nobody', 'nogroup');
+    chownSync(join(dir, 'home'), uid, gid);
+  }
+  const conf = readFileSync(TEMPLATE, 'utf8')
+    .replaceAll('@DIR@', dir)
+    .replaceAll('@IMAP_PORT@', String(imapPort))
+    .replaceAll('@LMTP_PORT@', String(lmtpPort))
+    .replaceAll('@INTERNAL_USER@', ids.iu)
+    .replaceAll('@INTERNAL_GROUP@', ids.ig)
+    .replaceAll('@LOGIN_USER@', ids.lu)
+    .replaceAll('@MAIL_USER@', ids.mu)
+    .replaceAll('@MAIL_GROUP@', ids.mg);
+  const confPath = join(dir, 'dovecot.conf');
+  writeFileSync(confPath, conf);
+
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawn(DOVECOT, ['-F', '-c', confPath], { detached: true, stdio: 'ignore' });
+    await waitForGreeting(imapPort, child, dir);
+  };
+  const stop = async () => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    try {
+      process.kill(-c.pid!, 'SIGTERM');
+    } catch {
+      return;
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-c.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, 3000);
+    await exited;
+    clearTimeout(timer);
+  };
+  await start();
+
+  return {
+    dir,
+    host: '127.0.0.1',
+    imapPort,
+    lmtpPort,
+    user,
+    password,
+    async deliver(message, to = user) {
+      await new Promise<void>((resolve, reject) => {
+        const lda = spawn(LDA, ['-c', confPath, '-d', to, '-f', 'sender@example.com'], { stdio: ['pipe', 'ignore', 'pipe'] });
+        let err = '';
+        lda.stderr.on('data', (d) => (err += d));
+        lda.once('error', reject);
+        lda.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`dovecot-lda exited ${code}: ${err}`))));
+        lda.stdin.end(message);
+      });
+    },
+    adduser(name, pass) {
+      appendFileSync(join(dir, 'passwd'), `${name}:{PLAIN}${pass}\n`);
+    },
+    async restart() {
+      await stop();
+      await start();
+    },
+    async stop() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    maildir(name = user) {
+      return join(dir, 'home', name, 'Maildir');
+    },
+  };
+}
+
+function currentUserIds() {
+  const name = process.env.USER ?? 'nobody';
+  return { iu: name, ig: name, lu: name, mu: name, mg: name };
+}
+
+async function lookupIds(user: string, group: string): Promise<{ uid: number; gid: number }> {
+  const uid = Number((await execFileAsync('id', ['-u', user])).stdout.trim());
+  const gid = Number((await execFileAsync('getent', ['group', group])).stdout.split(':')[2]);
+  return { uid, gid };
+}
+
+async function waitForGreeting(port: number, child: ChildProcess, dir: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    const line = await firstLine(port).catch(() => '');
+    if (line.startsWith('* OK')) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const log = existsSync(join(dir, 'dovecot.log')) ? readFileSync(join(dir, 'dovecot.log'), 'utf8').slice(-2000) : '';
+  throw new Error(`Dovecot gave no IMAP greeting on 127.0.0.1:${port}\n${log}`);
+}
+
+function firstLine(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = createConnection({ host: '127.0.0.1', port });
+    let buf = '';
+    s.setTimeout(2000, () => {
+      s.destroy();
+      reject(new Error('timeout'));
+    });
+    s.once('error', reject);
+    s.on('data', (d) => {
+      buf += d.toString();
+      const i = buf.indexOf('\n');
+      if (i >= 0) {
+        s.destroy();
+        resolve(buf.slice(0, i));
+      }
+    });
+    s.once('close', () => resolve(buf));
+  });
+}
