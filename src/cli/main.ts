@@ -28,6 +28,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     io.stderr.write(`faspex-ingest: ${oneLine(err)}\n`);
     if (err instanceof UsageError || err instanceof ConfigError) return EXIT.usage;
+    if (err instanceof IngestError && err.code === 'CONFIG') return EXIT.usage;
     if (err instanceof IngestError && err.code === 'CANCELLED') return EXIT.interrupted;
     return EXIT.failed;
   }

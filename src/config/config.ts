@@ -46,6 +46,7 @@ export interface Config {
     attempts: number;
     retryBaseMs: number;
     retryMaxMs: number;
+    lockMs: number;
     keepCompletedSeconds: number;
     keepFailedSeconds: number;
     webhookUrl: string | undefined;
@@ -179,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: Role, cwd = process.cwd
       attempts: read('DOWNLOAD_ATTEMPTS')!,
       retryBaseMs: (retryBase ?? 15) * 1000,
       retryMaxMs: (retryMax ?? 900) * 1000,
+      lockMs: read('WORKER_LOCK_SECONDS')! * 1000,
       keepCompletedSeconds: read('KEEP_COMPLETED_DAYS')! * 86400,
       keepFailedSeconds: read('KEEP_FAILED_DAYS')! * 86400,
       webhookUrl: read('COMPLETION_WEBHOOK_URL'),

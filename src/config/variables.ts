@@ -129,6 +129,8 @@ export const VARIABLES = {
   DOWNLOAD_ATTEMPTS: v({ parse: integer(1, 100), default: '5', group: 'Workers', doc: 'Attempts per package before it is failed.' }),
   RETRY_BASE_SECONDS: v({ parse: integer(1, 86400), default: '15', group: 'Workers', doc: 'First retry delay; doubles each attempt, with jitter.' }),
   RETRY_MAX_SECONDS: v({ parse: integer(1, 86400), default: '900', group: 'Workers', doc: 'Longest retry delay.' }),
+  WORKER_LOCK_SECONDS: v({ parse: integer(5, 3600), default: '60', group: 'Workers',
+    doc: 'Lock on a running download, renewed while it runs; a killed worker\'s job moves to another worker this long after.' }),
   KEEP_COMPLETED_DAYS: v({ parse: integer(1, 3650), default: '30', group: 'Workers',
     doc: 'How long finished jobs are kept; while kept, the same package mailed again queues nothing.' }),
   KEEP_FAILED_DAYS: v({ parse: integer(1, 3650), default: '90', group: 'Workers', doc: 'How long failed jobs are kept.' }),

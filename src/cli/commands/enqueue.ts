@@ -1,3 +1,32 @@
-import { notBuiltYet } from '../command.js';
+import { environmentWithDotenv, loadConfig } from '../../config/config.js';
+import { permanent } from '../../errors.js';
+import { isAllowed } from '../../faspex/allowlist.js';
+import { parsePackageLink } from '../../faspex/link.js';
+import { maskText } from '../../log/secrets.js';
+import { downloadJobOptions, enqueueDownloads } from '../../queue/producer.js';
+import type { CliCommand } from '../command.js';
+import { withQueues } from '../queue-session.js';
 
-export const enqueueCommand = notBuiltYet('enqueue', 'queue one link as if it had arrived by mail', '<link>');
+export const enqueueCommand: CliCommand = {
+  register(program, io) {
+    program
+      .command('enqueue <link>')
+      .description('queue one link as if it had arrived by mail')
+      .helpOption('-h, --help', 'show help')
+      .addHelpText(
+        'after',
+        '\nThe link must be a Faspex package link to a host in FASPEX_ALLOWED_HOSTS. A package that is\nalready queued (or finished within KEEP_COMPLETED_DAYS) is not queued again.\n\nExample:\n  faspex-ingest enqueue "https://faspex.example.com/aspera/faspex/external_deliveries/4822?passcode=..."',
+      )
+      .action(async (raw: string) => {
+        const config = loadConfig(environmentWithDotenv(io.env, io.cwd), 'enqueue', io.cwd);
+        const link = parsePackageLink(raw);
+        if (link.kind !== 'fasp-url' && !isAllowed(new URL(link.url), config.faspex.allowedHosts)) {
+          throw permanent('HOST_NOT_ALLOWED', `${link.server} is not in FASPEX_ALLOWED_HOSTS; the link was not queued`);
+        }
+        const [result] = await withQueues(config, (s) =>
+          enqueueDownloads(s.downloads, [{ link, source: { type: 'cli' } }], downloadJobOptions(config.workers)),
+        );
+        io.stdout.write(`${result!.added ? 'queued' : 'already queued'} ${result!.jobId} (${link.kind}, ${maskText(link.url)})\n`);
+      });
+  },
+};

@@ -1,0 +1,33 @@
+/** For short-lived commands (status, enqueue): open the queues, do one thing, close. */
+import { Queue } from 'bullmq';
+import type { Config } from '../config/config.js';
+import { redisConnection, waitReady } from '../queue/connection.js';
+import { QUEUE, type DownloadJobData, type NotifyJobData } from '../queue/queues.js';
+import { connectRedisTarget } from '../service/redis-target.js';
+
+export interface QueueSession {
+  downloads: Queue<DownloadJobData>;
+  notifications: Queue<NotifyJobData>;
+}
+
+export async function withQueues<T>(config: Config, work: (s: QueueSession) => Promise<T>): Promise<T> {
+  const target = await connectRedisTarget(config);
+  const connection = redisConnection(target.connection, 'producer', { retryStrategy: () => null });
+  connection.on('error', () => undefined);
+  try {
+    await waitReady(connection, 5000).catch((e: Error) => {
+      throw new Error(`cannot reach Redis at ${target.description}: ${e.message}`, { cause: e });
+    });
+    const session: QueueSession = {
+      downloads: new Queue<DownloadJobData>(QUEUE.downloads, { connection, prefix: config.redis.prefix }),
+      notifications: new Queue<NotifyJobData>(QUEUE.notifications, { connection, prefix: config.redis.prefix }),
+    };
+    try {
+      return await work(session);
+    } finally {
+      await Promise.all([session.downloads.close(), session.notifications.close()]);
+    }
+  } finally {
+    await connection.quit().catch(() => connection.disconnect());
+  }
+}

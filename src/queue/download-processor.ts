@@ -1,0 +1,109 @@
+/**
+ * Runs one download job: link → resolve → token → ascp → manifest, through downloadPackage.
+ *
+ * Failure contract (what BullMQ sees):
+ * - success: returns where the package landed; the manifest on disk is the proof.
+ * - permanent failure (expired link, wrong passcode, deleted package, disk full, ...):
+ *   UnrecoverableError: the job fails at once with the reason in plain words.
+ * - transient failure (5xx, network, retryable ascp code, refused token): rethrown; BullMQ
+ *   retries with backoff, and every attempt resolves the link again, so a retry long after
+ *   the first gets a fresh token. Partial files stay, so a retry only transfers what is missing.
+ * - shutdown: the transfer is stopped cleanly and the job goes back to the queue without
+ *   spending an attempt (DelayedError), to resume on the next start or another worker.
+ */
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { Config } from '../config/config.js';
+import type { AscpInstallation } from '../ascp/locate.js';
+import { downloadPackage, type DownloadProgress, type DownloadResult } from '../ascp/download-package.js';
+import { asIngestError } from '../errors.js';
+import { parsePackageLink } from '../faspex/link.js';
+import type { PackageResolver } from '../faspex/resolved-package.js';
+import type { Logger } from '../log/logger.js';
+import { maskText } from '../log/secrets.js';
+import { downloadJobSchema, type DownloadJobData } from './queues.js';
+
+export interface DownloadJobProgress extends DownloadProgress {
+  phase: 'resolving' | 'transferring' | 'done';
+  title?: string;
+  folder?: string;
+}
+
+export interface DownloadJobResult {
+  folder: string;
+  title: string | undefined;
+  bytesTransferred: number;
+  alreadyComplete: boolean;
+  files: number;
+}
+
+export interface DownloadOutcomeListener {
+  completed(job: Job<DownloadJobData>, result: DownloadResult, seconds: number): Promise<void> | void;
+  /** `final` is false when BullMQ will try again */
+  failed(job: Job<DownloadJobData>, error: ReturnType<typeof asIngestError>, final: boolean): Promise<void> | void;
+}
+
+export interface DownloadProcessorDeps {
+  config: Config;
+  logger: Logger;
+  resolver: PackageResolver;
+  ascp: AscpInstallation;
+  outcomes?: DownloadOutcomeListener;
+  /** how often progress is written to Redis at most */
+  progressIntervalMs?: number;
+}
+
+export function createDownloadProcessor(deps: DownloadProcessorDeps) {
+  return async (job: Job<DownloadJobData>, token?: string, signal?: AbortSignal): Promise<DownloadJobResult> => {
+    const data = downloadJobSchema.parse(job.data);
+    const link = parsePackageLink(data.link);
+    const log = deps.logger.child({ jobId: job.id, kind: link.kind, server: link.server, packageId: link.packageId });
+    const started = Date.now();
+    const progress = throttledProgress(job, deps.progressIntervalMs ?? 1000);
+    await progress.write({ phase: 'resolving', bytes: 0 }, true);
+    await job.log(`attempt ${job.attemptsMade + 1} of ${job.opts.attempts ?? 1}: resolving ${maskText(link.url)}`);
+    try {
+      const result = await downloadPackage(link, {
+        config: deps.config,
+        logger: log,
+        resolver: deps.resolver,
+        ascp: deps.ascp,
+        signal,
+        onProgress: (p) => void progress.write({ phase: 'transferring', ...p }),
+        onLog: (line) => void job.log(maskText(line)).catch(() => undefined),
+      });
+      const title = result.manifest.title;
+      await progress.write({ phase: 'done', bytes: result.bytesTransferred, total: result.bytesTransferred, title, folder: result.folder }, true);
+      await job.log(result.alreadyComplete ? `already complete in ${result.folder}` : `complete: ${result.folder}`);
+      await deps.outcomes?.completed(job, result, (Date.now() - started) / 1000);
+      return { folder: result.folder, title, bytesTransferred: result.bytesTransferred, alreadyComplete: result.alreadyComplete, files: result.manifest.files.length };
+    } catch (e) {
+      const err = asIngestError(e);
+      if (err.code === 'CANCELLED' && signal?.aborted && token) {
+        await job.log('stopped for shutdown; the package resumes on the next start');
+        await job.moveToDelayed(Date.now() + 1000, token);
+        throw new DelayedError();
+      }
+      const final = err.retry === 'never' || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      log.warn({ code: err.code, retry: err.retry, final }, err.message);
+      await job.log(`failed (${err.code}): ${err.message}${final ? '' : ' — will retry'}`);
+      await deps.outcomes?.failed(job, err, final);
+      if (err.retry === 'never') throw new UnrecoverableError(`${err.message} [${err.code}]`);
+      throw err;
+    }
+  };
+}
+
+/** Progress arrives many times a second from ascp; Redis gets it at most once per interval. */
+function throttledProgress(job: Job<DownloadJobData>, intervalMs: number) {
+  let last = 0;
+  let current: DownloadJobProgress = { phase: 'resolving', bytes: 0 };
+  return {
+    async write(p: DownloadJobProgress, force = false): Promise<void> {
+      current = { ...current, ...p };
+      const now = Date.now();
+      if (!force && now - last < intervalMs) return;
+      last = now;
+      await job.updateProgress({ ...current }).catch(() => undefined);
+    },
+  };
+}

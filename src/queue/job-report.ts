@@ -1,0 +1,73 @@
+/**
+ * Queue counts and recent jobs as `status` prints them (interface.md): pure mapping from
+ * BullMQ jobs to report entries, secrets masked.
+ */
+import type { Job, Queue } from 'bullmq';
+import { maskText } from '../log/secrets.js';
+import type { DownloadJobProgress, DownloadJobResult } from './download-processor.js';
+import type { DownloadJobData } from './queues.js';
+
+export const REPORTED_STATES = ['waiting', 'active', 'delayed', 'completed', 'failed'] as const;
+export type ReportedState = (typeof REPORTED_STATES)[number];
+
+export interface JobEntry {
+  id: string;
+  state: ReportedState;
+  kind: string | null;
+  server: string | null;
+  package: string | null;
+  link: string | null;
+  title: string | null;
+  attempts: number;
+  reason: string | null;
+  progress: { bytes: number | null; total: number | null };
+  folder: string | null;
+}
+
+export type QueueCounts = Record<ReportedState, number>;
+
+export function jobEntry(job: Job<DownloadJobData, DownloadJobResult | undefined>, state: ReportedState): JobEntry {
+  const progress = (typeof job.progress === 'object' && job.progress ? job.progress : {}) as Partial<DownloadJobProgress>;
+  const result = job.returnvalue ?? undefined;
+  return {
+    id: job.id ?? '',
+    state,
+    kind: job.data?.kind ?? null,
+    server: job.data?.server ?? null,
+    package: job.data?.packageId ?? null,
+    link: job.data?.link ? maskText(job.data.link) : null,
+    title: result?.title ?? progress.title ?? null,
+    attempts: job.attemptsMade,
+    reason: state === 'completed' || !job.failedReason ? null : maskText(job.failedReason),
+    progress: { bytes: progress.bytes ?? null, total: progress.total ?? null },
+    folder: result?.folder ?? progress.folder ?? null,
+  };
+}
+
+export async function queueCounts(queue: Queue): Promise<QueueCounts> {
+  const c = await queue.getJobCounts(...REPORTED_STATES, 'prioritized');
+  return {
+    // prioritized jobs are waiting too, from a person's point of view
+    waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
+    active: c.active ?? 0,
+    delayed: c.delayed ?? 0,
+    completed: c.completed ?? 0,
+    failed: c.failed ?? 0,
+  };
+}
+
+/** The most recent jobs across states, newest first. */
+export async function recentJobs(queue: Queue<DownloadJobData>, limit: number): Promise<JobEntry[]> {
+  const lists = await Promise.all(
+    REPORTED_STATES.map(async (state) => {
+      const types = state === 'waiting' ? (['waiting', 'prioritized'] as const) : ([state] as const);
+      const jobs = (await queue.getJobs([...types], 0, limit - 1, false)) as Job<DownloadJobData, DownloadJobResult | undefined>[];
+      return jobs.filter(Boolean).map((job) => ({ job, state }));
+    }),
+  );
+  return lists
+    .flat()
+    .sort((a, b) => b.job.timestamp - a.job.timestamp)
+    .slice(0, limit)
+    .map(({ job, state }) => jobEntry(job, state));
+}

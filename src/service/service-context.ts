@@ -1,0 +1,65 @@
+/**
+ * What every process role shares: config, logger, the Redis target, one producer connection,
+ * the queues and the metrics. Opened once per process, closed last.
+ */
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../log/logger.js';
+import { redisConnection, waitReady } from '../queue/connection.js';
+import { QUEUE, type DownloadJobData, type NotifyJobData } from '../queue/queues.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import type { RedisTarget } from './redis-target.js';
+
+export interface ServiceQueues {
+  downloads: Queue<DownloadJobData>;
+  notifications: Queue<NotifyJobData>;
+}
+
+export interface ServiceContext {
+  config: Config;
+  logger: Logger;
+  target: RedisTarget;
+  queues: ServiceQueues;
+  metrics: Metrics;
+  /** a new connection for a role that blocks (workers, the listener's state) */
+  connect(role: 'producer' | 'worker'): Redis;
+  close(): Promise<void>;
+}
+
+export async function openServiceContext(config: Config, logger: Logger, target: RedisTarget, metrics: Metrics = createMetrics()): Promise<ServiceContext> {
+  const opened: Redis[] = [];
+  const connect = (role: 'producer' | 'worker') => {
+    const c = redisConnection(target.connection, role);
+    c.on('error', (err) => logger.debug({ err: err.message, role }, 'redis connection error'));
+    opened.push(c);
+    return c;
+  };
+  const producer = connect('producer');
+  try {
+    await waitReady(producer);
+  } catch (e) {
+    producer.disconnect();
+    throw new Error(`${(e as Error).message.replace(/^Redis at [^ ]+/, `Redis at ${target.description}`)}`, { cause: e });
+  }
+  const queueOptions = { connection: producer, prefix: config.redis.prefix };
+  const queues: ServiceQueues = {
+    downloads: new Queue<DownloadJobData>(QUEUE.downloads, queueOptions),
+    notifications: new Queue<NotifyJobData>(QUEUE.notifications, queueOptions),
+  };
+  for (const q of Object.values(queues)) q.on('error', (err: Error) => logger.warn({ err: err.message, queue: q.name }, 'queue error'));
+  metrics.watchQueues(Object.values(queues));
+
+  return {
+    config,
+    logger,
+    target,
+    queues,
+    metrics,
+    connect,
+    async close() {
+      await Promise.all(Object.values(queues).map((q) => q.close()));
+      await Promise.all(opened.map((c) => c.quit().catch(() => c.disconnect())));
+    },
+  };
+}

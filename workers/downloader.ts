@@ -1,0 +1,91 @@
+/**
+ * The download role: BullMQ workers on the `downloads` queue (and `notifications` when a
+ * webhook is configured). Entry for `faspex-ingest work` and part of `run`.
+ *
+ * Failure contract:
+ * - Start-up fails (and the process exits non-zero with one line) when ascp or its token key
+ *   cannot be found: a worker that cannot transfer must not take jobs.
+ * - A job's permanent failure fails that job at once; transient failures retry with backoff
+ *   (see src/queue/download-processor.ts). Nothing a job does can stop the worker.
+ * - Redis outages: the worker's connection retries forever and carries on when Redis is back;
+ *   jobs that were running finish and report when the connection returns.
+ * - SIGTERM: running transfers are stopped cleanly and their jobs go back to the queue without
+ *   spending an attempt; partial files stay for the resume.
+ * - SIGKILL or a host crash: the job's lock expires (WORKER_LOCK_SECONDS) and another worker,
+ *   or this one after restart, runs it again, resuming from the partial files when it sees them.
+ */
+import type { Job } from 'bullmq';
+import { locateAscp, type AscpInstallation } from '../src/ascp/locate.js';
+import type { DownloadResult } from '../src/ascp/download-package.js';
+import type { IngestError } from '../src/errors.js';
+import { createResolver } from '../src/faspex/resolver.js';
+import type { PackageResolver } from '../src/faspex/resolved-package.js';
+import { maskText } from '../src/log/secrets.js';
+import { downloadBackoff } from '../src/queue/backoff.js';
+import { createDownloadProcessor, type DownloadOutcomeListener } from '../src/queue/download-processor.js';
+import { createNotifyProcessor, notifyJobOptions } from '../src/queue/notify-processor.js';
+import { JOB, QUEUE, type DownloadJobData, type NotifyJobData } from '../src/queue/queues.js';
+import { WorkerManager } from '../src/queue/worker-manager.js';
+import type { Role } from '../src/service/role.js';
+import type { ServiceContext } from '../src/service/service-context.js';
+
+export interface DownloaderOptions {
+  /** for tests and the demo: stand-ins instead of the real ones */
+  resolver?: PackageResolver;
+  ascp?: AscpInstallation;
+  progressIntervalMs?: number;
+}
+
+export async function startDownloader(ctx: ServiceContext, options: DownloaderOptions = {}): Promise<Role> {
+  const { config, logger, metrics } = ctx;
+  const ascp = options.ascp ?? (await locateAscp(config.downloads));
+  const resolver = options.resolver ?? createResolver(config.faspex, logger);
+  const manager = new WorkerManager(
+    () => ctx.connect('worker'),
+    { prefix: config.redis.prefix, lockMs: config.workers.lockMs, backoff: downloadBackoff({ baseMs: config.workers.retryBaseMs, maxMs: config.workers.retryMaxMs }) },
+    logger.child({ role: 'downloader' }),
+  );
+
+  const outcomes: DownloadOutcomeListener = {
+    async completed(job: Job<DownloadJobData>, result: DownloadResult, seconds: number) {
+      metrics.packagesCompleted.inc();
+      if (!result.alreadyComplete) {
+        metrics.bytesDownloaded.inc(result.bytesTransferred);
+        metrics.downloadDuration.observe(seconds);
+      }
+      await notify(ctx, job, 'completed', { folder: result.folder, manifest: result.manifest });
+    },
+    async failed(job: Job<DownloadJobData>, error: IngestError, final: boolean) {
+      if (!final) return;
+      metrics.packagesFailed.inc({ code: error.code });
+      await notify(ctx, job, 'failed', { error: { code: error.code, message: error.message } });
+    },
+  };
+
+  manager.register(
+    QUEUE.downloads,
+    createDownloadProcessor({ config, logger, resolver, ascp, outcomes, progressIntervalMs: options.progressIntervalMs }),
+    { concurrency: config.workers.concurrency },
+  );
+  if (config.workers.webhookUrl) {
+    manager.register(QUEUE.notifications, createNotifyProcessor(config.workers.webhookUrl, logger), { concurrency: 2 });
+  }
+  logger.info({ ascp: ascp.path, concurrency: config.workers.concurrency, downloadDir: config.downloads.dir }, 'download workers started');
+
+  return {
+    name: 'downloader',
+    stop: () => manager.close(),
+    health: () => (manager.running ? { ok: true } : { ok: false, detail: 'workers are not running' }),
+  };
+}
+
+async function notify(ctx: ServiceContext, job: Job<DownloadJobData>, outcome: 'completed' | 'failed', body: Record<string, unknown>): Promise<void> {
+  if (!ctx.config.workers.webhookUrl || !job.id) return;
+  const data: NotifyJobData = {
+    downloadJobId: job.id,
+    outcome,
+    body: { link: maskText(job.data.link), kind: job.data.kind, server: job.data.server, packageId: job.data.packageId, ...body },
+  };
+  // one notice per package and outcome, even if the completion is seen twice after a crash
+  await ctx.queues.notifications.add(JOB.notify, data, { ...notifyJobOptions(ctx.config.workers.keepCompletedSeconds), jobId: `${job.id}-${outcome}` });
+}
