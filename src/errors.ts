@@ -42,6 +42,7 @@ export type ErrorCode =
   | 'CANCELLED'
   // anything else
   | 'UNSAFE_PATH'
+  | 'NOT_SUPPORTED'
   | 'INTERNAL';
 
 export class IngestError extends Error {
