@@ -1,0 +1,49 @@
+/**
+ * The dashboard process's HTTP side: bull-board behind basic auth, plus /healthz and /metrics.
+ */
+import express from 'express';
+import type { Queue } from 'bullmq';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../log/logger.js';
+import type { HealthReport } from '../service/health.js';
+import type { Metrics } from '../service/metrics.js';
+import { dashboardAuth } from './auth.js';
+import { boardRouter } from './board.js';
+import { maskJsonResponses } from './mask.js';
+import { healthRouter, metricsRouter } from './routes.js';
+
+export interface DashboardOptions {
+  queues: readonly Queue[];
+  config: Config['dashboard'];
+  metrics: Metrics;
+  health: () => Promise<HealthReport>;
+  logger: Logger;
+}
+
+export function createDashboardApp(options: DashboardOptions): express.Express {
+  const { queues, config, metrics, health, logger } = options;
+  // Throws before anything listens when a login is required and missing.
+  const auth = dashboardAuth(config);
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((_req, res, next) => {
+    res.set('X-Content-Type-Options', 'nosniff');
+    res.set('X-Frame-Options', 'DENY');
+    res.set('Referrer-Policy', 'no-referrer');
+    next();
+  });
+
+  // Registered before the login, and before the board so its catch-all page cannot shadow them.
+  app.use(healthRouter(health, logger));
+  app.use(metricsRouter(metrics, logger));
+
+  if (auth) app.use(auth);
+  app.use(maskJsonResponses);
+  app.use(boardRouter(queues, { readOnly: config.readOnly }));
+
+  app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    logger.error({ err }, 'dashboard request failed');
+    if (!res.headersSent) res.status(500).json({ error: 'internal error; see the logs' });
+  });
+  return app;
+}

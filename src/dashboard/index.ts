@@ -1,0 +1,2 @@
+export { createDashboardApp, type DashboardOptions } from './app.js';
+export { startDashboard, type RunningDashboard } from './server.js';

@@ -1,0 +1,95 @@
+/**
+ * Prometheus instruments for one process. A Registry of its own rather than prom-client's global
+ * one, so that tests (and `run`, which hosts several roles) can create as many as they need
+ * without "metric already registered" collisions.
+ *
+ * The listener and the workers call the counters from their events; queue sizes are read from
+ * Redis at scrape time, so every process that serves /metrics reports the same, current numbers
+ * whoever changed them.
+ */
+import type { Queue } from 'bullmq';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const METRIC_PREFIX = 'faspex_ingest_';
+
+/** The states people alert on; `waiting-children` and `paused` do not occur in these queues. */
+export const JOB_STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+/** Transfers last from seconds (a small package) to many hours (terabytes over a thin line). */
+const DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 2 * 3600, 4 * 3600, 12 * 3600, 24 * 3600];
+
+export interface MetricsOptions {
+  /** process CPU, memory, event-loop lag, GC; on by default */
+  defaultMetrics?: boolean;
+  /** a scrape must not hang on an unreachable Redis: counts that take longer are left out */
+  jobCountsTimeoutMs?: number;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly mailsRead: Counter;
+  readonly linksFound: Counter;
+  readonly mailsFailed: Counter<'reason'>;
+  readonly packagesCompleted: Counter;
+  readonly packagesFailed: Counter<'code'>;
+  readonly bytesDownloaded: Counter;
+  readonly downloadDuration: Histogram;
+  /** report these queues' job counts on every scrape; returns a function that stops it */
+  watchQueues(queues: readonly Queue[]): () => void;
+}
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  // Unprefixed on purpose: the standard `process_*` / `nodejs_*` names are what ready-made
+  // Node.js dashboards expect.
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const name = (n: string) => `${METRIC_PREFIX}${n}`;
+
+  const watched = new Set<Queue>();
+  const timeoutMs = options.jobCountsTimeoutMs ?? 2000;
+
+  new Gauge({
+    name: name('jobs'),
+    help: 'Jobs per queue and state, read from Redis at scrape time',
+    labelNames: ['queue', 'state'] as const,
+    registers,
+    async collect() {
+      // Series of a queue whose counts could not be read disappear rather than freeze at a
+      // stale value: `absent()` alerts then fire, and nothing pretends the queue is empty.
+      this.reset();
+      const results = await Promise.allSettled([...watched].map(async (queue) => ({ queue: queue.name, counts: await withTimeout(queue.getJobCounts(...JOB_STATES), timeoutMs) })));
+      for (const result of results) {
+        if (result.status !== 'fulfilled') continue;
+        for (const state of JOB_STATES) this.set({ queue: result.value.queue, state }, result.value.counts[state] ?? 0);
+      }
+    },
+  });
+
+  return {
+    registry,
+    mailsRead: new Counter({ name: name('mails_read_total'), help: 'Mails read from the watched mailbox', registers }),
+    linksFound: new Counter({ name: name('links_found_total'), help: 'Faspex package links found in mails', registers }),
+    mailsFailed: new Counter({ name: name('mails_failed_total'), help: 'Mails that could not be handled, by reason', labelNames: ['reason'] as const, registers }),
+    packagesCompleted: new Counter({ name: name('packages_completed_total'), help: 'Packages downloaded completely', registers }),
+    packagesFailed: new Counter({ name: name('packages_failed_total'), help: 'Packages failed for good, by error code', labelNames: ['code'] as const, registers }),
+    bytesDownloaded: new Counter({ name: name('bytes_downloaded_total'), help: 'Bytes written by ascp into DOWNLOAD_DIR', registers }),
+    downloadDuration: new Histogram({ name: name('download_duration_seconds'), help: 'Time from the start of a download attempt to a complete package', buckets: DURATION_BUCKETS, registers }),
+    watchQueues(queues) {
+      const added = queues.filter((q) => !watched.has(q));
+      for (const q of added) watched.add(q);
+      return () => {
+        for (const q of added) watched.delete(q);
+      };
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
