@@ -1,3 +1,53 @@
-import { notBuiltYet } from '../command.js';
+/**
+ * `extract [FILE.eml | -]`: the package links the listener would queue for one message, offline.
+ * For checking a notification (or a gateway-mangled forward of one) before relying on it.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { simpleParser } from 'mailparser';
+import { loadConfig } from '../../config/config.js';
+import { maskText } from '../../log/secrets.js';
+import { extractPackageLinks } from '../../mail/extract/index.js';
+import type { CliCommand } from '../command.js';
 
-export const extractCommand = notBuiltYet('extract', 'print the Faspex package links found in one message', '[file]');
+interface Options {
+  showSecrets?: boolean;
+}
+
+export const extractCommand: CliCommand = {
+  register(program, io) {
+    program
+      .command('extract')
+      .description('print the Faspex package links found in one message')
+      .argument('[file]', 'the message (.eml); - or nothing reads standard input')
+      .option('--show-secrets', 'print passcodes and Faspex 5 contexts instead of ***')
+      .helpOption('-h, --help', 'show help')
+      .addHelpText(
+        'after',
+        [
+          '',
+          'Prints one JSON object per line, {"url": "...", "kind": "..."}, one per package, in order',
+          'of appearance; nothing when the message holds no package link. Problems (a Mimecast-wrapped',
+          'link, a host outside FASPEX_ALLOWED_HOSTS when that is set) go to standard error.',
+        ].join('\n'),
+      )
+      .action(async (file: string | undefined, options: Options) => {
+        const config = loadConfig(io.env, 'offline', io.cwd);
+        const source = file === undefined || file === '-' ? await readAll(io.stdin) : await readFile(resolve(io.cwd, file));
+        const parsed = await simpleParser(source, { skipImageLinks: true });
+        const allowlist = io.env.FASPEX_ALLOWED_HOSTS ? config.faspex.allowedHosts : undefined;
+        const { links, warnings } = await extractPackageLinks(parsed, allowlist ? { allowlist } : {});
+        for (const warning of warnings) io.stderr.write(`warning: ${maskText(warning)}\n`);
+        for (const link of links) {
+          const url = options.showSecrets ? link.url : maskText(link.url);
+          io.stdout.write(`${JSON.stringify({ url, kind: link.kind })}\n`);
+        }
+      });
+  },
+};
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,44 @@
+/**
+ * Every place a link can hide in a parsed message, in order: the X-Aspera-Filepkg-Location
+ * header, HTML hrefs, text URLs, then attached messages (forward-as-attachment), re-parsed.
+ * mailparser already merged embedded messages with an inline disposition into text/html.
+ */
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { hrefsFromHtml } from './html.js';
+import { urlsFromText } from './text.js';
+
+export const DEFAULT_MAX_DEPTH = 3;
+
+export interface Candidates {
+  urls: string[];
+  /** attached messages that could not be read; the rest of the mail still counts */
+  problems: string[];
+}
+
+export async function collectCandidates(parsed: ParsedMail, maxDepth = DEFAULT_MAX_DEPTH, depth = 0): Promise<Candidates> {
+  const urls: string[] = [...headerUrls(parsed)];
+  const problems: string[] = [];
+  if (typeof parsed.html === 'string') urls.push(...hrefsFromHtml(parsed.html));
+  if (parsed.text) urls.push(...urlsFromText(parsed.text));
+  for (const attachment of parsed.attachments ?? []) {
+    if (attachment.contentType?.toLowerCase() !== 'message/rfc822') continue;
+    if (depth + 1 > maxDepth) {
+      problems.push(`a message attached more than ${maxDepth} levels deep was not read`);
+      continue;
+    }
+    try {
+      const inner = await simpleParser(attachment.content, { skipImageLinks: true });
+      const nested = await collectCandidates(inner, maxDepth, depth + 1);
+      urls.push(...nested.urls);
+      problems.push(...nested.problems);
+    } catch (e) {
+      problems.push(`an attached message could not be read: ${(e as Error).message}`);
+    }
+  }
+  return { urls, problems };
+}
+
+function headerUrls(parsed: ParsedMail): string[] {
+  const lines = parsed.headerLines?.filter((h) => h.key === 'x-aspera-filepkg-location') ?? [];
+  return lines.flatMap((h) => urlsFromText(h.line.replace(/^[^:]*:\s*/, '').replace(/\r?\n[ \t]+/g, '')));
+}
