@@ -1,3 +1,70 @@
-import { notBuiltYet } from '../command.js';
+/**
+ * `resolve LINK`: asks the Faspex server about a package link exactly as a download would (XML,
+ * issue-token when needed) and prints the resulting transfer, without transferring. For checking
+ * a link, the allowlist, credentials and TLS settings, or running ascp by hand.
+ */
+import { resolve as resolvePath } from 'node:path';
+import type { DestinationStream } from 'pino';
+import { environmentWithDotenv, loadConfig } from '../../config/config.js';
+import { formatTransfer, isTransferFormat, TRANSFER_FORMATS } from '../../fasp/formats.js';
+import { parsePackageLink } from '../../faspex/link.js';
+import { createResolver } from '../../faspex/resolver.js';
+import { createLogger } from '../../log/logger.js';
+import { UsageError, type CliCommand } from '../command.js';
 
-export const resolveCommand = notBuiltYet('resolve', 'print what download would transfer, without transferring', '<link>');
+interface Options {
+  format: string;
+  to?: string;
+  showSecrets?: boolean;
+}
+
+export const resolveCommand: CliCommand = {
+  register(program, io) {
+    program
+      .command('resolve')
+      .description('print what download would transfer, without transferring')
+      .argument('<link>', 'a Faspex package link (quote it: it contains ? and &)')
+      .option('-f, --format <format>', `output format: ${TRANSFER_FORMATS.join(', ')}`, 'transfer-spec')
+      .option('--to <dir>', 'download folder the command targets (default: DOWNLOAD_DIR)')
+      .option('--show-secrets', 'print the token and cookie instead of ***')
+      .helpOption('-h, --help', 'show help')
+      .addHelpText(
+        'after',
+        [
+          '',
+          'Contacts the Faspex server (which must be in FASPEX_ALLOWED_HOSTS) as a download would:',
+          'it fetches the package description and, for links that need an account, asks for a',
+          'transfer token with FASPEX_USERNAME / FASPEX_PASSWORD. Nothing is transferred.',
+          '',
+          'Formats: transfer-spec (JSON), ascp ({"args", "env"}), shell (export ...; ascp ...), xferparams.',
+          'Secrets are printed as *** unless --show-secrets.',
+          '',
+          'Example:',
+          '  faspex-ingest resolve --format shell "https://faspex.example.com/aspera/faspex/external_deliveries/4822?passcode=..."',
+        ].join('\n'),
+      )
+      .action(async (raw: string, options: Options) => {
+        if (!isTransferFormat(options.format)) {
+          throw new UsageError(`unknown format "${options.format}"; use one of: ${TRANSFER_FORMATS.join(', ')}`);
+        }
+        const config = loadConfig(environmentWithDotenv(io.env, io.cwd), 'resolve', io.cwd);
+        const link = parsePackageLink(raw);
+        // Log lines (masked) go to stderr, so stdout carries only the transfer; warnings only,
+        // unless LOG_LEVEL asks for more (the insecure-TLS warning must always show).
+        const level = io.env.LOG_LEVEL ? config.logLevel : 'warn';
+        const logger = createLogger({ level, destination: io.stderr as unknown as DestinationStream });
+        const resolver = createResolver(config.faspex, logger);
+        try {
+          const resolved = await resolver.resolve(link);
+          const text = formatTransfer(resolved.transferSpec, options.format, {
+            destination: options.to === undefined ? config.downloads.dir : resolvePath(io.cwd, options.to),
+            showSecrets: options.showSecrets === true,
+            sshKeyPath: config.downloads.ascpSshKey,
+          });
+          io.stdout.write(`${text}\n`);
+        } finally {
+          await resolver.close();
+        }
+      });
+  },
+};
