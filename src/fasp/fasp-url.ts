@@ -1,8 +1,9 @@
 /**
  * FASP URL (`faspe://`, `fasp://`) → TransferSpec, as Faspex 4 puts it in `<link rel="package">`
  * (faspex-protocol.md §4). Behaviour follows ascli's Aspera::Transfer::Uri, except that every
- * value is checked: ascli's `to_i` turns `targetrate=foo` into 0 (an unlimited-looking transfer
- * at rate 0), we refuse the link instead and say which parameter is wrong.
+ * value is checked: where ascli's `to_i` silently turns `targetrate=foo` into 0, we refuse the
+ * link and say which parameter is wrong. `auth`, `v`, `protect` and unknown parameters are
+ * ignored, as in ascli.
  *
  * Repeated parameters: a recognised parameter given twice with the same value is accepted;
  * with different values it is an error (a link carrying two tokens is ambiguous, and guessing
@@ -24,8 +25,7 @@ const CIPHERS: readonly Cipher[] = [
   'aes-128-cfb', 'aes-192-cfb', 'aes-256-cfb',
   'aes-128-gcm', 'aes-192-gcm', 'aes-256-gcm',
 ];
-const IGNORED = new Set(['auth', 'v', 'protect']);
-// Parameters whose values must never be echoed in an error message.
+// Registered for masking the moment they are decoded, and never echoed in an error.
 const SECRET_PARAMS = new Set(['token', 'cookie']);
 
 // scheme :// [userinfo @] host [: port] path [? query] [# fragment]
@@ -85,7 +85,7 @@ export function parseFaspUrl(url: string): TransferSpec {
     if (piece === '') continue;
     check(() => {
       const [name, value] = parsePair(piece);
-      if (IGNORED.has(name) || !KNOWN.has(name)) return;
+      if (!KNOWN.has(name)) return;
       const previous = seen.get(name);
       if (previous !== undefined && previous !== value) throw problem(`${name} is given more than once with different values`);
       seen.set(name, value);
