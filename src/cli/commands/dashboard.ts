@@ -1,3 +1,8 @@
-import { notBuiltYet } from '../command.js';
+import { serviceCommand } from '../service-command.js';
 
-export const dashboardCommand = notBuiltYet('dashboard', 'only the HTTP side: queue dashboard, /healthz, /metrics', '');
+export const dashboardCommand = serviceCommand({
+  name: 'dashboard',
+  roles: ['dashboard'],
+  summary: 'only the HTTP side: queue dashboard, /healthz, /metrics',
+  help: 'Listens on DASHBOARD_HOST:DASHBOARD_PORT; basic auth with DASHBOARD_USER/DASHBOARD_PASSWORD.',
+});

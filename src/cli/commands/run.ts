@@ -1,3 +1,8 @@
-import { notBuiltYet } from '../command.js';
+import { serviceCommand } from '../service-command.js';
 
-export const runCommand = notBuiltYet('run', 'everything in one process: mail listener, download workers, dashboard', '');
+export const runCommand = serviceCommand({
+  name: 'run',
+  roles: ['listener', 'downloader', 'dashboard'],
+  summary: 'everything in one process: mail listener, download workers, dashboard',
+  help: 'Starts a local redis-server (data in DATA_DIR/redis) when REDIS_URL is unset. `npm start` runs this.',
+});

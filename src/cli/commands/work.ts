@@ -1,3 +1,8 @@
-import { notBuiltYet } from '../command.js';
+import { serviceCommand } from '../service-command.js';
 
-export const workCommand = notBuiltYet('work', 'only the download workers', '');
+export const workCommand = serviceCommand({
+  name: 'work',
+  roles: ['downloader'],
+  summary: 'only the download workers',
+  help: 'Runs WORKER_CONCURRENCY downloads at once. Start it on several machines with the same REDIS_URL and QUEUE_PREFIX.',
+});

@@ -1,0 +1,72 @@
+/**
+ * Starts the roles a command asks for and keeps them running until a signal. `run` is all
+ * three in one process (with a local Redis when REDIS_URL is unset); `listen`, `work` and
+ * `dashboard` are one role each, for deployments that scale them apart.
+ */
+import { environmentWithDotenv, loadConfig, type Config, type Role as ConfigRole } from '../config/config.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { startDashboardRole } from '../../workers/dashboard.js';
+import { startDownloader, type DownloaderOptions } from '../../workers/downloader.js';
+import { startListener } from '../../workers/listener.js';
+import type { CliIo } from '../cli/command.js';
+import { connectRedisTarget, startOrConnectRedis, type RedisTarget } from './redis-target.js';
+import type { Role } from './role.js';
+import { openServiceContext, type ServiceContext } from './service-context.js';
+import { installShutdown, type Stoppable } from './shutdown.js';
+
+export type RoleName = Role['name'];
+
+export interface RunningService {
+  ctx: ServiceContext;
+  roles: Role[];
+  /** resolves when the service has stopped (after a signal or stop()) */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  downloader?: DownloaderOptions;
+  /** called once everything is up; `run` prints where the dashboard is */
+  onReady?: (service: RunningService) => void;
+  logger?: Logger;
+}
+
+export function configFor(io: CliIo, role: ConfigRole): Config {
+  return loadConfig(environmentWithDotenv(io.env, io.cwd), role, io.cwd);
+}
+
+export async function startService(config: Config, command: ConfigRole, names: RoleName[], options: StartOptions = {}): Promise<RunningService> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'faspex-ingest' });
+  if (config.faspex.insecureTls) logger.warn('FASPEX_INSECURE_TLS=true: Faspex server certificates are NOT checked');
+
+  const target: RedisTarget = command === 'run' || command === 'demo' ? await startOrConnectRedis(config) : await connectRedisTarget(config);
+  if (target.embedded) logger.info({ redis: target.description }, 'started a local redis-server (REDIS_URL is unset)');
+  let ctx: ServiceContext;
+  try {
+    ctx = await openServiceContext(config, logger, target);
+  } catch (e) {
+    await target.embedded?.stop();
+    throw e;
+  }
+  const roles: Role[] = [];
+  // stop order: mail in first, then downloads, then the dashboard, then connections and Redis
+  const stopOrder = (): Stoppable[] => [
+    ...(['listener', 'downloader', 'dashboard'] as const).flatMap((n) => roles.filter((r) => r.name === n)),
+    { name: 'connections', stop: () => ctx.close() },
+    ...(target.embedded ? [{ name: 'redis-server', stop: () => target.embedded!.stop() }] : []),
+  ];
+  const shutdown = installShutdown(stopOrder, logger);
+  const service: RunningService = { ctx, roles, done: shutdown.done, stop: () => shutdown.trigger('stop requested') };
+
+  try {
+    // the downloader first: when ascp is missing, fail before any mail is read
+    if (names.includes('downloader')) roles.push(await startDownloader(ctx, options.downloader));
+    if (names.includes('listener')) roles.push(await startListener(ctx));
+    if (names.includes('dashboard')) roles.push(await startDashboardRole(ctx, roles));
+  } catch (e) {
+    await shutdown.trigger('start-up failed');
+    throw e;
+  }
+  options.onReady?.(service);
+  return service;
+}
