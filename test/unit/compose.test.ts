@@ -1,0 +1,92 @@
+/**
+ * docker-compose.yml and the Dockerfile cannot be run here (no Docker engine), so they are
+ * checked the way stack.md §5 recommends: dclint for the compose schema and style, plus a few
+ * assertions on the facts the deployment depends on. No YAML library is installed; services are
+ * cut out of the file by indentation, which the file's own lint (consistent 2-space) guarantees.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const COMPOSE = join(ROOT, 'docker-compose.yml');
+const DCLINT = join(ROOT, 'node_modules', '.bin', 'dclint');
+const run = promisify(execFile);
+
+interface DclintReport {
+  filePath: string;
+  messages: { rule: string; type: 'error' | 'warning'; message: string; line: number }[];
+}
+
+const compose = readFileSync(COMPOSE, 'utf8');
+
+/** the lines of one service, from `  name:` to the next line indented two spaces or less */
+function service(name: string): string {
+  const lines = compose.split('\n');
+  const start = lines.indexOf(`  ${name}:`);
+  expect(start, `service ${name}`).toBeGreaterThan(0);
+  const end = lines.findIndex((l, i) => i > start && l !== '' && !l.startsWith('   '));
+  return lines.slice(start, end === -1 ? undefined : end).join('\n');
+}
+
+describe('docker-compose.yml', () => {
+  it('passes dclint with no errors and no warnings', async () => {
+    // -q: exit status reflects errors only; the JSON report below also holds the warnings.
+    const quiet = await run(DCLINT, ['-q', 'docker-compose.yml'], { cwd: ROOT }).then(() => 0, (e: { code?: number; stdout?: string }) => {
+      throw new Error(`dclint exited ${e.code}:\n${e.stdout}`);
+    });
+    expect(quiet).toBe(0);
+    const { stdout } = await run(DCLINT, ['--formatter', 'json', 'docker-compose.yml'], { cwd: ROOT });
+    const report = JSON.parse(stdout) as DclintReport[];
+    expect(report.flatMap((f) => f.messages.map((m) => `${m.line}: ${m.rule}: ${m.message}`))).toEqual([]);
+  });
+
+  it('has the services and settings the deployment guide relies on', () => {
+    expect(compose).not.toMatch(/^version:/m);
+    for (const name of ['dashboard', 'listener', 'workers']) {
+      const block = service(name);
+      expect(block, name).toContain('env_file: .env');
+      expect(block, name).toContain('REDIS_URL: redis://redis:6379');
+      expect(block, name).toMatch(/depends_on:\n\s+redis:\n\s+condition: service_healthy/);
+    }
+    expect(service('listener')).toContain('command: ["listen"]');
+    expect(service('dashboard')).toContain('command: ["dashboard"]');
+    expect(service('dashboard')).toContain("'127.0.0.1:3000:3000'");
+    const workers = service('workers');
+    expect(workers).toContain('command: ["work"]');
+    expect(workers).toMatch(/deploy:\n\s+replicas: 2/);
+    expect(workers).toContain('- downloads:/downloads');
+    expect(workers).toMatch(/stop_grace_period: (\d+)s/);
+    expect(Number(/stop_grace_period: (\d+)s/.exec(workers)![1])).toBeGreaterThanOrEqual(60);
+    const redis = service('redis');
+    expect(redis).toContain('"--appendonly", "yes"');
+    expect(redis).toContain('"--maxmemory-policy", "noeviction"');
+    expect(redis).toContain('test: ["CMD", "redis-cli", "ping"]');
+    expect(compose).toMatch(/^volumes:\n {2}downloads:\n {2}redis-data:/m);
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const dockerignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
+
+  it('installs production dependencies in a separate stage and runs the CLI from sources as a non-root user', () => {
+    expect(dockerfile).toMatch(/^FROM node:20\S* AS deps$/m);
+    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev/m);
+    expect(dockerfile).toMatch(/^COPY --from=deps /m);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toContain('ENTRYPOINT ["node", "bin/faspex-ingest"]');
+    expect(dockerfile).toContain('CMD ["run"]');
+    expect(dockerfile).toContain('VOLUME ["/data", "/downloads"]');
+    // IBM's licence: ascp is mounted at run time, never copied into the image.
+    expect(dockerfile).not.toMatch(/^(COPY|ADD)\b.*ascp/im);
+  });
+
+  it('keeps secrets, local state and dependencies out of the build context', () => {
+    for (const entry of ['.env', 'node_modules', 'data', 'downloads', '.git', 'aspera']) expect(dockerignore, entry).toContain(entry);
+    // tsx resolves the sources through tsconfig.json; the CLI needs bin/ and src/ in the image.
+    for (const needed of ['src', 'bin', 'tsconfig.json', 'package.json', 'package-lock.json']) expect(dockerignore, needed).not.toContain(needed);
+  });
+});
