@@ -1,0 +1,145 @@
+/**
+ * One package, from link to finished folder: manifest check → resolve → folder → ascp →
+ * containment check → manifest. `downloadPackage` is ONE attempt (the BullMQ worker owns its
+ * retries); `downloadWithRetries` is the loop for the CLI, with the same retry contract.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Config } from '../config/config.js';
+import { asIngestError, IngestError, retryDelayMs } from '../errors.js';
+import type { PackageLink } from '../faspex/link.js';
+import type { PackageResolver } from '../faspex/resolved-package.js';
+import type { Logger } from '../log/logger.js';
+import { maskLink } from '../log/secrets.js';
+import type { AscpInstallation } from './locate.js';
+import { buildManifest, findCompleted, isManifestFile, readManifest, writeManifestAtomic, type PackageManifest } from './manifest.js';
+import { checkContained, folderName, listFiles, preparePackageFolder } from './package-folder.js';
+import { runAscp, type AscpTiming } from './run-ascp.js';
+import { formatDuration } from './units.js';
+
+export interface DownloadProgress {
+  bytes: number;
+  total?: number;
+  rateBps?: number;
+  file?: string;
+}
+
+export interface DownloadContext {
+  config: Config;
+  logger: Logger;
+  resolver: PackageResolver;
+  /** from locateAscp(), located once per process */
+  ascp: AscpInstallation;
+  signal?: AbortSignal;
+  onProgress?: (p: DownloadProgress) => void;
+  /** readable lines (for BullMQ job.log and the CLI) */
+  onLog?: (line: string) => void;
+  /** overrides for ascp's start-up and shutdown timeouts (tests) */
+  timing?: AscpTiming;
+}
+
+export interface DownloadResult {
+  folder: string;
+  manifest: PackageManifest;
+  alreadyComplete: boolean;
+  bytesTransferred: number;
+}
+
+export interface RetryPolicy {
+  attempts: number;
+  baseMs: number;
+  maxMs: number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** One attempt. Throws IngestError; partial files stay on disk for the next attempt to resume. */
+export async function downloadPackage(link: PackageLink, ctx: DownloadContext): Promise<DownloadResult> {
+  const log = (line: string) => ctx.onLog?.(line);
+  const logger = ctx.logger.child({ link: maskLink(link.url), server: link.server, packageId: link.packageId });
+  try {
+    // Cheap first: a finished package is known from its manifest, without asking the server.
+    const done = await findCompleted(ctx.config.downloads.dir, link);
+    if (done) {
+      log(`already complete in ${done.folder}`);
+      return { folder: done.folder, manifest: done.manifest, alreadyComplete: true, bytesTransferred: 0 };
+    }
+    cancelledCheck(ctx.signal);
+
+    const pkg = await ctx.resolver.resolve(link, ctx.signal);
+    cancelledCheck(ctx.signal);
+    const folder = await preparePackageFolder(ctx.config.downloads.dir, folderName({ server: link.server, packageId: link.packageId, title: pkg.title }));
+    const existing = await readManifest(folder);
+    if (existing) return { folder, manifest: existing, alreadyComplete: true, bytesTransferred: 0 };
+    // A link planted in the folder between attempts must not be written through by the resume.
+    await checkContained(ctx.config.downloads.dir, folder);
+
+    const startedAt = new Date();
+    log(`downloading ${pkg.title === undefined ? `package ${link.packageId}` : `"${pkg.title}"`} into ${folder}`);
+    logger.info({ folder }, 'download starting');
+    const run = await runAscp({
+      ascp: ctx.ascp,
+      spec: pkg.transferSpec,
+      destination: folder,
+      stallMs: ctx.config.downloads.stallSeconds * 1000,
+      signal: ctx.signal,
+      onLog: ctx.onLog,
+      logger,
+      timing: ctx.timing,
+      onProgress: (p) => ctx.onProgress?.({ bytes: p.bytesDone, total: p.total, rateBps: p.rateBps, file: p.file }),
+    });
+
+    await checkContained(ctx.config.downloads.dir, folder);
+    const files = await listFiles(folder, isManifestFile);
+    const manifest = buildManifest(pkg, files, { startedAt, finishedAt: new Date() });
+    await writeManifestAtomic(folder, manifest);
+    const seconds = (Date.now() - startedAt.getTime()) / 1000;
+    log(`complete: ${files.length} file(s) in ${formatDuration(seconds)}`);
+    logger.info({ folder, files: files.length, bytes: manifest.totalBytes, transferred: run.progress.bytesTransferred }, 'download complete');
+    return { folder, manifest, alreadyComplete: false, bytesTransferred: run.progress.bytesTransferred };
+  } catch (e) {
+    const err = asIngestError(e);
+    logger.warn({ code: err.code, retry: err.retry, err }, 'download attempt failed');
+    throw err;
+  }
+}
+
+/**
+ * Attempts until success, a permanent failure, cancellation or `attempts` runs out. Every
+ * attempt resolves the link again (downloadPackage does), so each one carries a fresh token; a
+ * refused token ('refresh') is retried at once, since waiting cannot help it.
+ */
+export async function downloadWithRetries(link: PackageLink, ctx: DownloadContext, policy: RetryPolicy): Promise<DownloadResult> {
+  const sleep = policy.sleep ?? ((ms: number, signal?: AbortSignal) => delay(ms, undefined, { signal }).then(() => undefined));
+  const attempts = Math.max(1, policy.attempts);
+  let refreshes = 0;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await downloadPackage(link, ctx);
+    } catch (e) {
+      const err = asIngestError(e);
+      if (ctx.signal?.aborted || err.code === 'CANCELLED') throw cancelledError(err);
+      if (err.retry === 'never') throw err;
+      if (attempt >= attempts) {
+        throw new IngestError(err.code, `${err.message} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`, { retry: err.retry, details: err.details, cause: err });
+      }
+      // One immediate retry for a refused token; if the fresh one is refused too, back off.
+      const wait = err.retry === 'refresh' && refreshes++ === 0 ? 0 : retryDelayMs(attempt, policy.baseMs, policy.maxMs);
+      ctx.onLog?.(`attempt ${attempt} of ${attempts} failed: ${err.message}; ${wait === 0 ? 'retrying now' : `retrying in ${formatDuration(wait / 1000)}`}${err.retry === 'refresh' ? ' with a fresh token' : ''}`);
+      try {
+        if (wait > 0) await sleep(wait, ctx.signal);
+      } catch (sleepErr) {
+        if (ctx.signal?.aborted) throw cancelledError(err);
+        throw sleepErr;
+      }
+      if (ctx.signal?.aborted) throw cancelledError(err);
+    }
+  }
+}
+
+function cancelledCheck(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw cancelledError();
+}
+
+function cancelledError(cause?: IngestError): IngestError {
+  if (cause?.code === 'CANCELLED') return cause;
+  return new IngestError('CANCELLED', 'the download was cancelled; partial files are kept for a resume', { retry: 'later', cause });
+}

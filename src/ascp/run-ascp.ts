@@ -1,0 +1,195 @@
+/**
+ * Runs ascp once for one transfer spec and turns whatever happens into a result or an
+ * IngestError. The shell around the pure parts: management server, child process, timers.
+ *
+ * - argv comes from buildAscpCommand, run without a shell; the token and cookie travel only in
+ *   the child's environment, never argv (any local user can read a process's argv).
+ * - success = exit status 0 AND a last management event DONE (progress.ts decideOutcome).
+ * - no management connection in time, or a session stuck after INIT → NO_SESSION (ports hint);
+ *   no progress for the stall time → NO_PROGRESS; both stop ascp and are transient.
+ * - cancellation: SIGINT first (ascp ends its session cleanly and keeps partial files), SIGKILL
+ *   after a grace period; this function returns only once the process is gone.
+ */
+import { execa } from 'execa';
+import type { Logger } from '../log/logger.js';
+import { IngestError } from '../errors.js';
+import { buildAscpCommand } from '../fasp/ascp-command.js';
+import type { TransferSpec } from '../fasp/transfer-spec.js';
+import { maskText, registerSecret } from '../log/secrets.js';
+import type { AscpInstallation } from './locate.js';
+import { type MgmtEvent, intField } from './management.js';
+import { startMgmtServer } from './mgmt-server.js';
+import { applyEvent, decideOutcome, initialProgress, type ProgressState, type StopReason } from './progress.js';
+import { formatBytes } from './units.js';
+
+export interface AscpTiming {
+  /** ascp must connect to the management port within this (ascli waits 2 s) */
+  connectTimeoutMs?: number;
+  /** after connecting, the session must start moving data within this */
+  sessionStartMs?: number;
+  /** after SIGINT, this long before SIGKILL */
+  graceMs?: number;
+}
+
+export interface RunAscpOptions {
+  ascp: AscpInstallation;
+  spec: TransferSpec;
+  destination: string;
+  stallMs: number;
+  signal?: AbortSignal;
+  onProgress?: (p: ProgressState) => void;
+  onLog?: (line: string) => void;
+  logger?: Logger;
+  timing?: AscpTiming;
+}
+
+export interface AscpRunResult {
+  progress: ProgressState;
+  pid: number | undefined;
+}
+
+const DIAGNOSTICS_MAX = 8 * 1024;
+const DEFAULTS = { connectTimeoutMs: 5_000, sessionStartMs: 60_000, graceMs: 5_000 };
+
+export async function runAscp(o: RunAscpOptions): Promise<AscpRunResult> {
+  const timing = { ...DEFAULTS, ...o.timing };
+  const log = (line: string) => o.onLog?.(maskText(line));
+  if (o.signal?.aborted) throw new IngestError('CANCELLED', 'the download was cancelled before ascp started', { retry: 'later' });
+  registerSecret(o.spec.token);
+  registerSecret(o.spec.cookie);
+
+  let progress = initialProgress(Date.now());
+  let sessionMoving = false;
+  let stopReason: StopReason | undefined;
+  let protocolError: string | undefined;
+  const stopper = new AbortController();
+  const stop = (reason: StopReason) => {
+    if (stopReason !== undefined) return;
+    stopReason = reason;
+    stopper.abort();
+  };
+
+  const mgmt = await startMgmtServer({
+    onConnect: () => log('ascp connected to its management port'),
+    onEvent: (event) => {
+      if (!sessionMoving && ['STATS', 'STOP', 'DONE', 'ERROR', 'FILEERROR'].includes(event.type)) {
+        sessionMoving = true;
+        progress = { ...progress, lastProgressAt: Date.now() };
+      }
+      progress = applyEvent(progress, event, Date.now());
+      const line = describeEvent(event);
+      if (line) log(line);
+      if (['STATS', 'STOP', 'DONE', 'NOTIFICATION'].includes(event.type)) o.onProgress?.(progress);
+    },
+    onProtocolError: (message) => {
+      protocolError = message;
+      stop('protocol');
+    },
+  });
+
+  const timers: NodeJS.Timeout[] = [];
+  const onAbort = () => stop('cancelled');
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  let diagnostics = '';
+  let pid: number | undefined;
+  try {
+    // -k 2 always: a retry resumes what earlier attempts left on disk instead of starting over.
+    const spec: TransferSpec = { ...o.spec, resume_policy: 'sparse_csum', create_dir: true };
+    const cmd = buildAscpCommand(spec, { destination: o.destination, sshKeyPath: o.ascp.sshKeyPath, managementPort: mgmt.port, quiet: false });
+    const child = execa(o.ascp.path, cmd.args, {
+      env: { ...process.env, ...cmd.env },
+      extendEnv: false,
+      stdin: 'ignore',
+      buffer: false,
+      reject: false,
+      cancelSignal: stopper.signal,
+      killSignal: 'SIGINT',
+      forceKillAfterDelay: timing.graceMs,
+    });
+    pid = child.pid;
+    o.logger?.debug({ pid, args: cmd.args, envNames: Object.keys(cmd.env) }, 'ascp started');
+    log(`ascp started (pid ${pid ?? '?'})`);
+
+    let lineBuffer = '';
+    const onText = (chunk: Buffer | string) => {
+      const text = chunk.toString();
+      diagnostics = (diagnostics + text).slice(-DIAGNOSTICS_MAX);
+      lineBuffer += text;
+      const lines = lineBuffer.split('\n');
+      lineBuffer = lines.pop() ?? '';
+      for (const raw of lines) {
+        // ascp redraws its progress bar with CR; only finished lines are worth reading.
+        const line = raw.split('\r').at(-1)!.trim();
+        if (line && !/\d+%\s/.test(line)) log(`ascp: ${line}`);
+      }
+    };
+    child.stdout?.on('data', onText);
+    child.stderr?.on('data', onText);
+
+    timers.push(setTimeout(() => !mgmt.connected() && stop('no-connection'), timing.connectTimeoutMs));
+    const tick = Math.max(50, Math.min(1000, Math.floor(o.stallMs / 4)));
+    const connectedAt = { at: 0 };
+    timers.push(setInterval(() => {
+      const now = Date.now();
+      if (!mgmt.connected()) return;
+      if (connectedAt.at === 0) connectedAt.at = now;
+      if (!sessionMoving && now - connectedAt.at > timing.sessionStartMs) stop('no-session');
+      if (sessionMoving && now - progress.lastProgressAt > o.stallMs) stop('stalled');
+    }, tick));
+
+    const result = await child;
+    // ascp closes the socket before it exits; the last bytes may still be on their way.
+    await Promise.race([mgmt.closed(), new Promise((r) => timers.push(setTimeout(r, 1_000)))]);
+    const exitCode = typeof result.exitCode === 'number' ? result.exitCode : undefined;
+    const signal = typeof result.signal === 'string' ? result.signal : undefined;
+    if (exitCode === undefined && signal === undefined && stopReason === undefined) {
+      // It never ran (missing, not executable, wrong architecture): not a transfer problem.
+      const why = 'originalMessage' in result && typeof result.originalMessage === 'string' ? result.originalMessage : 'unknown reason';
+      throw new IngestError('ASCP_NOT_FOUND', `ascp (${o.ascp.path}) could not be started: ${why}`, { retry: 'never' });
+    }
+    const outcome = decideOutcome({
+      lastEvent: mgmt.parser.lastEvent,
+      eventCount: mgmt.parser.eventCount,
+      connected: mgmt.connected(),
+      exitCode,
+      signal,
+      stopReason,
+      diagnostics: maskText(diagnostics),
+      network: { host: o.spec.remote_host, sshPort: o.spec.ssh_port ?? 33001, faspPort: o.spec.fasp_port ?? 33001 },
+      stallSeconds: Math.round(o.stallMs / 100) / 10,
+      protocolError,
+    });
+    if (!outcome.ok) {
+      o.logger?.warn({ pid, code: outcome.code, exitCode, signal, diagnostics: maskText(diagnostics.slice(-2000)) }, 'ascp failed');
+      throw new IngestError(outcome.code, outcome.message, { retry: outcome.retry, details: { ...outcome.details, pid } });
+    }
+    return { progress, pid };
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    o.signal?.removeEventListener('abort', onAbort);
+    mgmt.close();
+  }
+}
+
+function describeEvent(event: MgmtEvent): string | undefined {
+  const f = event.fields;
+  switch (event.type) {
+    case 'INIT': return 'transfer session starting';
+    case 'NOTIFICATION': {
+      const total = intField(event, 'PreTransferBytes');
+      return total === undefined ? undefined : `package size ${formatBytes(total)}`;
+    }
+    case 'STOP': {
+      const size = intField(event, 'Size');
+      const start = intField(event, 'StartByte') ?? 0;
+      return `file done: ${f.File ?? '?'}${size === undefined ? '' : ` (${formatBytes(size)}${start > 0 ? `, resumed at ${formatBytes(start)}` : ''})`}`;
+    }
+    case 'FILEERROR': return `file failed: ${f.File ?? '?'}: ${f.Description ?? ''}`;
+    case 'ERROR': return `ascp error ${f.Code ?? '?'}: ${f.Description ?? ''}`;
+    case 'DONE': {
+      const sent = intField(event, 'TransferBytes');
+      return `transfer done${sent === undefined ? '' : `: ${formatBytes(sent)} transferred`}`;
+    }
+    default: return undefined;
+  }
+}
