@@ -1,0 +1,33 @@
+/**
+ * What one fetched mail means: parse it, apply the sender policy, extract its package links.
+ * Throws only when the mail cannot be parsed at all (the listener records it and moves on).
+ */
+import { simpleParser } from 'mailparser';
+import type { AllowedHost } from '../faspex/allowlist.js';
+import type { PackageLink } from '../faspex/link.js';
+import { extractPackageLinks } from './extract/index.js';
+import { checkSender, type SenderPolicy } from './sender-policy.js';
+
+export interface MailDecision {
+  /** `failed` is the listener's: the mail could not be fetched or parsed */
+  kind: 'links' | 'no-link' | 'refused' | 'failed';
+  links: PackageLink[];
+  warnings: string[];
+  reason?: string;
+  messageId?: string;
+  subject?: string;
+  from?: string;
+}
+
+export async function decideMail(raw: Buffer, options: { allowlist: AllowedHost[]; senderPolicy?: SenderPolicy | undefined; maxDepth?: number }): Promise<MailDecision> {
+  const parsed = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, keepCidLinks: true });
+  const from = parsed.from?.value[0]?.address;
+  const facts = { messageId: parsed.messageId, subject: parsed.subject, from };
+  if (options.senderPolicy) {
+    const authenticationResults = parsed.headerLines.filter((h) => h.key === 'authentication-results').map((h) => h.line.replace(/^[^:]*:\s*/, ''));
+    const verdict = checkSender({ from, authenticationResults }, options.senderPolicy);
+    if (!verdict.ok) return { kind: 'refused', links: [], warnings: [], reason: verdict.reason, ...facts };
+  }
+  const { links, warnings } = await extractPackageLinks(parsed, { allowlist: options.allowlist, ...(options.maxDepth ? { maxDepth: options.maxDepth } : {}) });
+  return { kind: links.length ? 'links' : 'no-link', links, warnings, ...facts };
+}

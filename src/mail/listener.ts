@@ -1,0 +1,295 @@
+/**
+ * The IMAP listener: one connection IDLE-ing on the mailbox, a new ImapFlow per (re)connect
+ * (instances are single-use), capped exponential backoff with jitter between attempts, and a
+ * periodic resync in case a notification was missed. Progress lives in Redis (mailbox-state.ts);
+ * a mail counts as handled only once `enqueue` resolved, i.e. Redis holds its jobs.
+ * It never builds queues itself: the service passes `enqueue` (wired to enqueueDownloads).
+ */
+import { EventEmitter } from 'node:events';
+import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type { Redis } from 'ioredis';
+import type { ImapConfig } from '../config/config.js';
+import { retryDelayMs } from '../errors.js';
+import type { AllowedHost } from '../faspex/allowlist.js';
+import type { PackageLink } from '../faspex/link.js';
+import type { Logger } from '../log/logger.js';
+import { maskText } from '../log/secrets.js';
+import type { EnqueueResult } from '../queue/producer.js';
+import type { DownloadJobData } from '../queue/queues.js';
+import { fetchMeta } from './fetch-message.js';
+import type { MailOutcomeKind } from './handled-marks.js';
+import { MailboxState, mailboxKey, type MailboxProgress } from './mailbox-state.js';
+import { processMail, type ProcessContext } from './process-mail.js';
+import type { SenderPolicy } from './sender-policy.js';
+
+export type EnqueueItem = { link: PackageLink; source: DownloadJobData['source'] };
+
+export interface MailReport {
+  uid: number;
+  uidValidity: string;
+  messageId?: string | undefined;
+  outcome: MailOutcomeKind;
+  /** package links found (after dedupe and the allowlist) */
+  links: number;
+  /** jobs that were new in the queue (the rest were queued before) */
+  jobsAdded: number;
+  warnings: string[];
+  reason?: string | undefined;
+  /** bytes read from the server for this mail: header plus the parts extraction needed */
+  bytesFetched: number;
+}
+
+export interface MailListenerEvents {
+  connected: [{ mailbox: string; uidValidity: string; lastUid: number }];
+  disconnected: [{ reason: string; retryInMs: number }];
+  /** every mail read, whatever came of it (for metrics: mails read, links found) */
+  mail: [MailReport];
+  /** a mail that could not be read or was refused; also reported as `mail` */
+  'mail-failed': [MailReport];
+  /** a pass over new mail finished; `lastUid` is what is now handled */
+  synced: [{ lastUid: number }];
+}
+
+export interface MailListenerStatus {
+  connected: boolean;
+  mailbox: string;
+  uidValidity: string | undefined;
+  lastUid: number | undefined;
+  lastError: string | undefined;
+  lastSyncAt: string | undefined;
+}
+
+export interface MailListenerTuning {
+  autoIdleDelayMs: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  chunkSize: number;
+  maxPartBytes: number;
+  /** reads of one mail that may die with the connection before it is recorded as unreadable */
+  maxAttempts: number;
+  stopTimeoutMs: number;
+}
+
+export interface MailListenerDeps {
+  imap: ImapConfig;
+  /** for the listener's own state (progress, skipped mail) */
+  redis: Redis;
+  /** key prefix, normally config.redis.prefix */
+  prefix: string;
+  /** resolves only once Redis acknowledged the jobs */
+  enqueue: (items: EnqueueItem[]) => Promise<EnqueueResult[]>;
+  allowlist: AllowedHost[];
+  senderPolicy?: SenderPolicy | undefined;
+  logger: Logger;
+  events?: { [K in keyof MailListenerEvents]?: (...args: MailListenerEvents[K]) => void };
+  tuning?: Partial<MailListenerTuning>;
+  /** tests: wrap or observe the client */
+  createClient?: (options: ImapFlowOptions) => ImapFlow;
+}
+
+const DEFAULTS: MailListenerTuning = {
+  autoIdleDelayMs: 500,
+  backoffBaseMs: 1000,
+  backoffMaxMs: 30_000,
+  chunkSize: 100,
+  maxPartBytes: 2 * 1024 * 1024,
+  maxAttempts: 3,
+  stopTimeoutMs: 10_000,
+};
+
+export class MailListener extends EventEmitter<MailListenerEvents> {
+  readonly state: MailboxState;
+  private readonly tuning: MailListenerTuning;
+  private readonly log: Logger;
+  private stopping = false;
+  private loopDone: Promise<void> | undefined;
+  private client: ImapFlow | undefined;
+  private progress: MailboxProgress | undefined;
+  private syncing: Promise<void> | undefined;
+  private dirty = false;
+  private wake: (() => void) | undefined;
+  private connected = false;
+  private lastError: string | undefined;
+  private lastSyncAt: Date | undefined;
+  private readonly ensuredFolders = new Set<string>();
+
+  constructor(private readonly deps: MailListenerDeps) {
+    super();
+    this.tuning = { ...DEFAULTS, ...deps.tuning };
+    const { imap } = deps;
+    this.state = new MailboxState(deps.redis, mailboxKey(deps.prefix, imap.user, imap.host, imap.mailbox));
+    this.log = deps.logger.child({ component: 'mail', mailbox: `${imap.user}@${imap.host}/${imap.mailbox}` });
+    for (const [name, fn] of Object.entries(deps.events ?? {})) if (fn) this.on(name as keyof MailListenerEvents, fn as never);
+  }
+
+  start(): void {
+    if (this.loopDone) return;
+    this.stopping = false;
+    this.loopDone = this.loop();
+  }
+
+  /** Resolves when the connection is closed and no mail is mid-processing. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    if (this.syncing) await this.syncing.catch(() => undefined);
+    const client = this.client;
+    if (client) await this.closeClient(client);
+    await this.loopDone;
+    this.loopDone = undefined;
+  }
+
+  status(): MailListenerStatus {
+    return {
+      connected: this.connected,
+      mailbox: this.deps.imap.mailbox,
+      uidValidity: this.progress?.uidValidity,
+      lastUid: this.progress?.lastUid,
+      lastError: this.lastError,
+      lastSyncAt: this.lastSyncAt?.toISOString(),
+    };
+  }
+
+  private async loop(): Promise<void> {
+    let attempt = 0;
+    while (!this.stopping) {
+      const client = this.newClient();
+      this.client = client;
+      try {
+        await this.session(client, () => (attempt = 0));
+      } catch (err) {
+        this.noteError(err);
+      } finally {
+        this.connected = false;
+        this.client = undefined;
+        await this.closeClient(client);
+      }
+      if (this.stopping) break;
+      attempt++;
+      const retryInMs = retryDelayMs(attempt, this.tuning.backoffBaseMs, this.tuning.backoffMaxMs);
+      this.log.warn({ retryInMs, reason: this.lastError }, 'IMAP connection ended; reconnecting');
+      this.emit('disconnected', { reason: this.lastError ?? 'connection closed', retryInMs });
+      await this.sleep(retryInMs);
+    }
+  }
+
+  private newClient(): ImapFlow {
+    const { imap } = this.deps;
+    const options: ImapFlowOptions = {
+      host: imap.host,
+      port: imap.port,
+      secure: imap.secure,
+      auth: { user: imap.user, pass: imap.password },
+      logger: false,
+      autoIdleDelay: this.tuning.autoIdleDelayMs,
+      // RFC 2177: re-issue IDLE well within 29 minutes
+      maxIdleTime: 5 * 60_000,
+      connectionTimeout: 30_000,
+    };
+    const client = this.deps.createClient ? this.deps.createClient(options) : new ImapFlow(options);
+    // An unhandled 'error' event would crash the process; 'close' follows and ends the session.
+    client.on('error', (err: unknown) => this.noteError(err));
+    return client;
+  }
+
+  /** One connection's life: select, catch up, then follow `exists` until the connection closes. */
+  private async session(client: ImapFlow, onHealthy: () => void): Promise<void> {
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    await client.connect();
+    const mailbox = await client.mailboxOpen(this.deps.imap.mailbox);
+    const uidValidity = String(mailbox.uidValidity);
+    let progress = await this.state.load();
+    if (!progress || progress.uidValidity !== uidValidity) {
+      // First run: startAt decides. UIDVALIDITY changed: old UIDs mean nothing, read everything
+      // again; the deterministic job ids make already queued packages a no-op.
+      const lastUid = !progress && this.deps.imap.startAt === 'newest' ? Math.max(0, mailbox.uidNext - 1) : 0;
+      if (progress) this.log.warn({ was: progress.uidValidity, now: uidValidity }, 'UIDVALIDITY changed: rescanning the mailbox');
+      progress = { uidValidity, lastUid };
+      await this.state.save(progress);
+    }
+    this.progress = progress;
+    this.connected = true;
+    this.log.info({ uidValidity, lastUid: progress.lastUid }, 'watching mailbox');
+    this.emit('connected', { mailbox: this.deps.imap.mailbox, uidValidity, lastUid: progress.lastUid });
+
+    const kick = () =>
+      this.requestSync(client).catch((err: unknown) => {
+        this.noteError(err);
+        client.close();
+      });
+    client.on('exists', kick);
+    const timer = setInterval(kick, Math.max(1, this.deps.imap.resyncSeconds) * 1000);
+    try {
+      await this.requestSync(client);
+      this.lastError = undefined;
+      onHealthy();
+      await closed;
+    } finally {
+      clearInterval(timer);
+      client.off('exists', kick);
+    }
+  }
+
+  /** Serialises syncs: a request during a sync makes it run once more. */
+  private requestSync(client: ImapFlow): Promise<void> {
+    this.dirty = true;
+    this.syncing ??= (async () => {
+      try {
+        while (this.dirty && !this.stopping) {
+          this.dirty = false;
+          await this.syncOnce(client);
+        }
+      } finally {
+        this.syncing = undefined;
+      }
+    })();
+    return this.syncing;
+  }
+
+  private async syncOnce(client: ImapFlow): Promise<void> {
+    const progress = this.progress!;
+    // `N:*` returns the highest UID even when it is below N: filter client-side.
+    const found = await client.search({ uid: `${progress.lastUid + 1}:*` }, { uid: true });
+    const uids = (found || []).filter((u) => u > progress.lastUid).sort((a, b) => a - b);
+    for (let i = 0; i < uids.length && !this.stopping; i += this.tuning.chunkSize) {
+      const metas = await fetchMeta(client, uids.slice(i, i + this.tuning.chunkSize));
+      for (const meta of metas) {
+        if (this.stopping) return;
+        if (meta.uid <= progress.lastUid) continue;
+        await processMail(this.processContext(client), meta, progress);
+      }
+    }
+    this.lastSyncAt = new Date();
+    this.emit('synced', { lastUid: progress.lastUid });
+  }
+
+  private processContext(client: ImapFlow): ProcessContext {
+    return { client, deps: this.deps, state: this.state, tuning: this.tuning, log: this.log, ensuredFolders: this.ensuredFolders, emit: (name, report) => this.emit(name, report) };
+  }
+
+  private noteError(err: unknown): void {
+    this.lastError = maskText(err instanceof Error ? err.message : String(err));
+  }
+
+  private async closeClient(client: ImapFlow): Promise<void> {
+    if (!client.usable) {
+      client.close();
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([client.logout().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, this.tuning.stopTimeoutMs)))]);
+    clearTimeout(timer);
+    client.close();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The listener's progress per mailbox, in Redis, so that mail which arrived while the service
+ * was down is read when it comes back and nothing is read twice in normal operation:
+ *   <prefix>:mail:<user>@<host>/<mailbox>           hash { uidValidity (string: a BigInt), lastUid }
+ *   ...:skipped                                     hash "<uidValidity>:<uid>" → JSON of why
+ *   ...:attempts                                    hash "<uidValidity>:<uid>" → reads that died midway
+ * Keywords and moves on the server are only for people; this is the source of truth.
+ */
+import type { Redis } from 'ioredis';
+
+export interface MailboxProgress {
+  uidValidity: string;
+  lastUid: number;
+}
+
+export interface SkippedMail {
+  uid: number;
+  uidValidity: string;
+  messageId?: string;
+  kind: 'unreadable' | 'refused';
+  reason: string;
+  at: string;
+}
+
+export function mailboxKey(prefix: string, user: string, host: string, mailbox: string): string {
+  return `${prefix}:mail:${user}@${host}/${mailbox}`;
+}
+
+export class MailboxState {
+  constructor(
+    private readonly redis: Redis,
+    readonly key: string,
+  ) {}
+
+  async load(): Promise<MailboxProgress | undefined> {
+    const h = await this.redis.hgetall(this.key);
+    if (h.uidValidity === undefined || h.lastUid === undefined) return undefined;
+    return { uidValidity: h.uidValidity, lastUid: Number(h.lastUid) };
+  }
+
+  async save(progress: MailboxProgress): Promise<void> {
+    await this.redis.hset(this.key, { uidValidity: progress.uidValidity, lastUid: String(progress.lastUid) });
+  }
+
+  async recordSkipped(entry: SkippedMail): Promise<void> {
+    await this.redis.hset(`${this.key}:skipped`, `${entry.uidValidity}:${entry.uid}`, JSON.stringify(entry));
+  }
+
+  async skipped(): Promise<SkippedMail[]> {
+    const all = await this.redis.hvals(`${this.key}:skipped`);
+    return all.map((v) => JSON.parse(v) as SkippedMail).sort((a, b) => a.uid - b.uid);
+  }
+
+  /** Counts a read that is starting; returns how many reads of this mail started so far. */
+  async beginAttempt(uidValidity: string, uid: number): Promise<number> {
+    return this.redis.hincrby(`${this.key}:attempts`, `${uidValidity}:${uid}`, 1);
+  }
+
+  async endAttempt(uidValidity: string, uid: number): Promise<void> {
+    await this.redis.hdel(`${this.key}:attempts`, `${uidValidity}:${uid}`);
+  }
+}
