@@ -190,15 +190,24 @@ describe('/healthz', () => {
     const queue = new Queue(uniqueName('health'), { connection: own });
     queue.on('error', () => undefined);
     try {
-      const d = await start({ queues: [queue], health: createHealthCheck({ redis: queuePingProbe(queue), timeoutMs: 500 }) });
+      const metrics = createMetrics({ defaultMetrics: false, jobCountsTimeoutMs: 300 });
+      metrics.watchQueues([queue]);
+      const d = await start({ queues: [queue], metrics, health: createHealthCheck({ redis: queuePingProbe(queue), timeoutMs: 500 }) });
       const up = await fetch(new URL('healthz', d.url));
       expect(up.status, JSON.stringify(await up.clone().json())).toBe(200);
+      expect(await (await fetch(new URL('metrics', d.url))).text()).toContain(`faspex_ingest_jobs{queue="${queue.name}",state="waiting"} 0`);
       expect(await up.json()).toMatchObject({ status: 'ok', checks: { redis: { status: 'ok' }, imap: { status: 'skipped' }, workers: { status: 'skipped' } } });
 
       await server.stop();
       const down = await fetch(new URL('healthz', d.url));
       expect(down.status).toBe(503);
       expect(await down.json()).toMatchObject({ status: 'down', checks: { redis: { status: 'down' } } });
+      // /metrics still answers, without the job counts it could not read (rather than stale ones).
+      const scrape = await fetch(new URL('metrics', d.url));
+      expect(scrape.status).toBe(200);
+      const text = await scrape.text();
+      expect(text).toContain('faspex_ingest_mails_read_total 0');
+      expect(text).not.toContain('faspex_ingest_jobs{');
     } finally {
       own.disconnect();
       await queue.close();
