@@ -9,7 +9,7 @@
  * Hostile input: entity expansion is off and any DOCTYPE is refused before parsing (a "billion
  * laughs" document cannot expand); the caller caps the size while it streams.
  */
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { permanent } from '../errors.js';
 
 export interface Faspex4Recipient {
@@ -75,6 +75,11 @@ export function readPackageXml(xml: string, options: ReadOptions = {}): Faspex4P
   // Refused outright, not merely left unexpanded: no package description needs a DTD.
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) {
     throw permanent('BAD_RESPONSE', 'the package description declares a DOCTYPE or entities, which is refused (such documents can be built to exhaust memory)');
+  }
+  // The parser itself forgives unclosed elements; a truncated answer must not pass as complete.
+  const valid = XMLValidator.validate(text);
+  if (valid !== true) {
+    throw permanent('BAD_RESPONSE', `the package description is not well-formed XML (line ${valid.err.line}: ${valid.err.msg})`);
   }
   let doc: Node;
   try {

@@ -142,13 +142,13 @@ export function createFaspexHttp(config: FaspexConfig, logger: Logger, options: 
       logger.debug({ method: req.method, url: shown(url), status, ms: Date.now() - started }, 'faspex http');
       if (status >= 300 || status < 200) {
         // The body is not needed to classify; dropping the socket is cheaper than draining it.
-        res.body.destroy();
+        discard(res.body);
         if (status >= 300 && status < 400) throw classifyRedirect(status, header(res.headers, 'location'), ctx);
         throw classifyStatus(status, ctx);
       }
       const declared = Number(header(res.headers, 'content-length'));
       if (Number.isFinite(declared) && declared > limit) {
-        res.body.destroy();
+        discard(res.body);
         throw tooLarge(ctx, limit);
       }
       const body = await readCapped(res.body, limit, ctx);
@@ -184,13 +184,21 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
   return Array.isArray(v) ? v[0] : v;
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }, limit: number, ctx: RequestContext): Promise<string> {
+type Body = AsyncIterable<Buffer> & { destroy(err?: Error): unknown; on(event: 'error', listener: () => void): unknown };
+
+/** Drops a body we will not read; undici reports that as an 'error' nobody needs to hear. */
+function discard(body: Body): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
+async function readCapped(body: Body, limit: number, ctx: RequestContext): Promise<string> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of body) {
     total += chunk.length;
     if (total > limit) {
-      body.destroy();
+      discard(body);
       throw tooLarge(ctx, limit);
     }
     chunks.push(chunk);
