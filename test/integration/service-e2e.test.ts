@@ -1,0 +1,85 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../src/service/redis-server.js';
+import { runCli } from '../support/cli.js';
+import { startDovecot, type Dovecot } from '../support/dovecot.js';
+import { createFaspexSim, type FaspexSim } from '../support/faspex-sim/index.js';
+import { faspex4Notification } from '../support/notification-mail.js';
+import { serviceEnv } from '../support/service-env.js';
+import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
+import { tempDir, uniqueName, waitFor } from '../support/temp.js';
+
+/**
+ * The product as a team runs it: `faspex-ingest run` as a real process, mail delivered by
+ * dovecot-lda, the Faspex simulator over HTTPS with a test CA, the fake ascp as a child
+ * process. Nothing in between is called directly.
+ */
+describe('run: mail → job → download → manifest', () => {
+  let dovecot: Dovecot;
+  let sim: FaspexSim;
+  let service: ServiceProcess;
+  let env: Record<string, string>;
+  let dashboardPort: number;
+  const dir = tempDir('e2e');
+
+  beforeAll(async () => {
+    [dovecot, sim] = await Promise.all([startDovecot(), createFaspexSim()]);
+    dashboardPort = await freePort();
+    env = serviceEnv({ redisUrl: inject('redisUrl'), prefix: uniqueName('e2e'), dovecot, sim, dir: dir.path, dashboardPort });
+    service = startServiceProcess(['run'], env, dir.path);
+    await waitFor(() => service.output().includes('running; dashboard at'), { what: 'the service to start', timeoutMs: 30_000 });
+  });
+
+  afterAll(async () => {
+    await service?.stop('SIGKILL');
+    await Promise.all([dovecot?.stop(), sim?.close()]);
+    dir.remove();
+  });
+
+  it('downloads a passcode package and an account package announced by mail', async () => {
+    const external = sim.addPackage({ title: 'Q3 report', files: { 'report.pdf': 300_000, 'data/table.csv': 'a,b\n1,2\n' } });
+    const received = sim.addPackage({ title: 'Dailies 12', files: { 'reel1.mov': 500_000 } });
+    await dovecot.deliver(faspex4Notification({ link: external.links.external, title: 'Q3 report' }));
+    await dovecot.deliver(faspex4Notification({ link: received.links.received, title: 'Dailies 12' }));
+
+    const manifests = await waitFor(
+      () => {
+        const found = readdirSync(env.DOWNLOAD_DIR!).filter((f) => existsSync(join(env.DOWNLOAD_DIR!, f, 'faspex-package.json')));
+        return found.length === 2 ? found : undefined;
+      },
+      { what: 'two complete packages', timeoutMs: 30_000 },
+    );
+    const byTitle = Object.fromEntries(
+      manifests.map((f) => {
+        const m = JSON.parse(readFileSync(join(env.DOWNLOAD_DIR!, f, 'faspex-package.json'), 'utf8'));
+        return [m.title, { folder: join(env.DOWNLOAD_DIR!, f), manifest: m }];
+      }),
+    );
+    expect(Object.keys(byTitle).sort()).toEqual(['Dailies 12', 'Q3 report']);
+    expect(byTitle['Q3 report']!.manifest.kind).toBe('faspex4-external');
+    expect(byTitle['Dailies 12']!.manifest.kind).toBe('faspex4-received');
+    // the bytes on disk are the package's bytes
+    const table = readdirSync(byTitle['Q3 report']!.folder, { recursive: true }).map(String).find((p) => p.endsWith('table.csv'));
+    expect(readFileSync(join(byTitle['Q3 report']!.folder, table!), 'utf8')).toBe('a,b\n1,2\n');
+    expect(JSON.stringify(byTitle)).not.toContain(new URL(external.links.external).searchParams.get('passcode'));
+
+    const status = await runCli(['status', '--json'], { env, cwd: dir.path });
+    const report = JSON.parse(status.stdout);
+    expect(report.queues.downloads).toMatchObject({ completed: 2, failed: 0, waiting: 0, active: 0 });
+    expect(report.jobs.map((j: { title: string }) => j.title).sort()).toEqual(['Dailies 12', 'Q3 report']);
+
+    const health = await fetch(`http://127.0.0.1:${dashboardPort}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', checks: { redis: { status: 'ok' }, imap: { status: 'ok' }, workers: { status: 'ok' } } });
+    const metrics = await (await fetch(`http://127.0.0.1:${dashboardPort}/metrics`)).text();
+    expect(metrics).toMatch(/^faspex_ingest_packages_completed_total 2$/m);
+    expect(metrics).toMatch(/^faspex_ingest_mails_read_total 2$/m);
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    const code = await service.stop('SIGTERM');
+    expect(code).toBe(0);
+    expect(service.output()).toContain('stopped');
+  });
+});
