@@ -164,6 +164,8 @@ export class MailListener extends EventEmitter<MailListenerEvents> {
         this.client = undefined;
         await this.closeClient(client);
       }
+      // A sync of the closed connection may still be unwinding: never let two overlap.
+      if (this.syncing) await this.syncing.catch(() => undefined);
       if (this.stopping) break;
       attempt++;
       const retryInMs = retryDelayMs(attempt, this.tuning.backoffBaseMs, this.tuning.backoffMaxMs);
