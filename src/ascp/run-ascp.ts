@@ -60,6 +60,7 @@ export async function runAscp(o: RunAscpOptions): Promise<AscpRunResult> {
 
   let progress = initialProgress(Date.now());
   let sessionMoving = false;
+  let connectedAt: number | undefined;
   let stopReason: StopReason | undefined;
   let protocolError: string | undefined;
   const stopper = new AbortController();
@@ -70,7 +71,10 @@ export async function runAscp(o: RunAscpOptions): Promise<AscpRunResult> {
   };
 
   const mgmt = await startMgmtServer({
-    onConnect: () => log('ascp connected to its management port'),
+    onConnect: () => {
+      connectedAt = Date.now();
+      log('ascp connected to its management port');
+    },
     onEvent: (event) => {
       if (!sessionMoving && ['STATS', 'STOP', 'DONE', 'ERROR', 'FILEERROR'].includes(event.type)) {
         sessionMoving = true;
@@ -127,13 +131,12 @@ export async function runAscp(o: RunAscpOptions): Promise<AscpRunResult> {
     child.stderr?.on('data', onText);
 
     timers.push(setTimeout(() => !mgmt.connected() && stop('no-connection'), timing.connectTimeoutMs));
-    const tick = Math.max(50, Math.min(1000, Math.floor(o.stallMs / 4)));
-    const connectedAt = { at: 0 };
+    // Checked often enough that a limit is overrun by at most a quarter of itself (and ≤ 1 s).
+    const tick = Math.max(25, Math.min(1000, Math.floor(Math.min(o.stallMs, timing.sessionStartMs) / 4)));
     timers.push(setInterval(() => {
       const now = Date.now();
-      if (!mgmt.connected()) return;
-      if (connectedAt.at === 0) connectedAt.at = now;
-      if (!sessionMoving && now - connectedAt.at > timing.sessionStartMs) stop('no-session');
+      if (connectedAt === undefined) return;
+      if (!sessionMoving && now - connectedAt > timing.sessionStartMs) stop('no-session');
       if (sessionMoving && now - progress.lastProgressAt > o.stallMs) stop('stalled');
     }, tick));
 
