@@ -77,6 +77,7 @@ export interface FaspexSim {
   clearFaults(): void;
   /** a FASP URL for the package with a freshly minted token (what an external link yields) */
   faspUrlWithToken(pkg: SimPackage, ttlMs?: number): string;
+  /** idempotent */
   close(): Promise<void>;
 }
 
@@ -98,6 +99,7 @@ export async function createFaspexSim(options: FaspexSimOptions = {}): Promise<F
   const timers = new Set<NodeJS.Timeout>();
   let connections = 0;
   let origin = '';
+  let closing: Promise<void> | undefined;
 
   const faultFor = (pkg: SimPackage | undefined, endpoint: 'description' | 'issue-token') => {
     for (const key of [pkg?.uuid, '*']) {
@@ -177,13 +179,18 @@ export async function createFaspexSim(options: FaspexSimOptions = {}): Promise<F
     },
     clearFaults: () => packageFaults.clear(),
     faspUrlWithToken: (pkg, ttlMs = 3_600_000) => faspUrl(pkg, fasp, tokenFor(pkg.sourcePath, tokenSecret, ttlMs)),
-    async close() {
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of sockets) s.destroy();
-      await closed;
-      if (ownedStore) rmSync(ownedStore, { recursive: true, force: true });
+    close() {
+      closing ??= shutdown();
+      return closing;
     },
   };
+
+  async function shutdown(): Promise<void> {
+    for (const t of timers) clearTimeout(t);
+    timers.clear();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const s of sockets) s.destroy();
+    await closed;
+    if (ownedStore) rmSync(ownedStore, { recursive: true, force: true });
+  }
 }

@@ -12,8 +12,8 @@ import { dirname, join } from 'node:path';
 
 export interface AddPackageSpec {
   title: string;
-  /** relative path → content, or a size in bytes (filled with a deterministic pattern) */
-  files: Record<string, Buffer | string | number>;
+  /** relative path → content, or a size in bytes (filled with a deterministic pattern); undefined entries are skipped */
+  files: Record<string, Buffer | string | number | undefined>;
   /** registered users (sim users) who received it; default: the first sim user */
   recipients?: string[];
   /** the external (account-less) recipient behind the external link */
@@ -60,8 +60,11 @@ export interface SimPackage {
   links: {
     /** external_deliveries/<id>?passcode=… (no account needed) */
     external: string;
-    /** received/<id> of the first registered recipient, if any */
-    received: string | undefined;
+    /**
+     * received/<id> of the first registered recipient; with `recipients: []`, the external
+     * recipient's id, which every account gets 404 for
+     */
+    received: string;
     /** received/<id> per registered recipient */
     receivedBy: Record<string, string>;
     /** the package's FASP URL without a token, as a registered user's XML shows it */
@@ -83,7 +86,7 @@ export class PackageStore {
     const folder = `PKG - ${spec.title}`;
     const dir = join(this.root, `${uuid}.aspera-package`, folder);
     mkdirSync(dir, { recursive: true });
-    const files = Object.entries(spec.files).map(([path, content]) => ({ path, size: writeContent(join(dir, path), content) }));
+    const files = Object.entries(spec.files).flatMap(([path, content]) => (content === undefined ? [] : [{ path, size: writeContent(join(dir, path), content) }]));
 
     const deliveryId = String(this.nextId++);
     const recipients: SimRecipient[] = (spec.recipients ?? [ctx.defaultRecipient]).map((name) => ({ name, recipientDeliveryId: String(this.nextId++), external: false }));
@@ -111,7 +114,7 @@ export class PackageStore {
       cookie: `fxsim-${randomBytes(12).toString('hex')}`,
       links: {
         external: `${ctx.baseUrl}/external_deliveries/${external.recipientDeliveryId}?passcode=${externalPasscode}`,
-        received: Object.values(receivedBy)[0],
+        received: Object.values(receivedBy)[0] ?? `${ctx.baseUrl}/received/${external.recipientDeliveryId}`,
         receivedBy,
         faspUrl: '',
       },
