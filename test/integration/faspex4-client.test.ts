@@ -158,17 +158,3 @@ describe('raw faspe:// links', () => {
     expect(h.dispatched).toEqual([]);
   });
 });
-
-describe('other link kinds', () => {
-  it('Faspex 5 links are refused clearly, without contacting anything', async () => {
-    const h = await clientHarness();
-    const context = Buffer.from(JSON.stringify({ package_id: 'abc', passcode: 'pc-123456', type: 'download_package' })).toString('base64');
-    for (const link of [`${h.sim.origin}/aspera/faspex/public/package?context=${context}`, `${h.sim.origin}/aspera/faspex/inbox/aB3xYz`]) {
-      const e = await h.failure(link);
-      expect(e).toMatchObject({ code: 'NOT_SUPPORTED', retry: 'never' });
-      expect(e.message).toMatch(/Faspex 5 links are not supported yet/);
-      expect(e.message).not.toContain('pc-123456');
-    }
-    expect(h.sim.connections).toBe(0);
-  });
-});
