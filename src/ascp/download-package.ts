@@ -97,7 +97,7 @@ export async function downloadPackage(link: PackageLink, ctx: DownloadContext): 
     return { folder, manifest, alreadyComplete: false, bytesTransferred: run.progress.bytesTransferred };
   } catch (e) {
     const err = asIngestError(e);
-    logger.warn({ code: err.code, retry: err.retry, err }, 'download attempt failed');
+    logger.info({ code: err.code, retry: err.retry, err }, 'download attempt failed');
     throw err;
   }
 }

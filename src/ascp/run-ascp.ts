@@ -163,7 +163,7 @@ export async function runAscp(o: RunAscpOptions): Promise<AscpRunResult> {
       protocolError,
     });
     if (!outcome.ok) {
-      o.logger?.warn({ pid, code: outcome.code, exitCode, signal, diagnostics: maskText(diagnostics.slice(-2000)) }, 'ascp failed');
+      o.logger?.info({ pid, code: outcome.code, exitCode, signal, diagnostics: maskText(diagnostics.slice(-2000)) }, 'ascp failed');
       throw new IngestError(outcome.code, outcome.message, { retry: outcome.retry, details: { ...outcome.details, pid } });
     }
     return { progress, pid };
