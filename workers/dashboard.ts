@@ -11,7 +11,7 @@
  *   run elsewhere, /healthz counts the workers connected to the queue through Redis instead.
  */
 import { startDashboard } from '../src/dashboard/index.js';
-import { createHealthCheck, redisPingProbe, type Probe } from '../src/service/health.js';
+import { healthOfRoles } from '../src/service/role-health.js';
 import type { Role } from '../src/service/role.js';
 import type { ServiceContext } from '../src/service/service-context.js';
 
@@ -20,26 +20,7 @@ export interface DashboardRole extends Role {
 }
 
 export async function startDashboardRole(ctx: ServiceContext, localRoles: readonly Role[]): Promise<DashboardRole> {
-  const pingClient = ctx.connect('producer');
-  const local = (name: Role['name']) => localRoles.find((r) => r.name === name);
-  const fromRole = (role: Role): Probe => async () => {
-    const h = await role.health();
-    if (!h.ok) throw new Error(h.detail ?? `${role.name} is not healthy`);
-    return h.detail;
-  };
-  const listener = local('listener');
-  const downloader = local('downloader');
-  const health = createHealthCheck({
-    redis: redisPingProbe(pingClient),
-    imap: listener ? fromRole(listener) : undefined,
-    workers: downloader
-      ? fromRole(downloader)
-      : async () => {
-          const n = await ctx.queues.downloads.getWorkersCount();
-          if (n === 0) throw new Error('no download worker is connected to the queue');
-          return `${n} worker connection(s) on the queue`;
-        },
-  });
+  const health = healthOfRoles(ctx, localRoles);
   const dashboard = await startDashboard({
     queues: Object.values(ctx.queues),
     config: ctx.config.dashboard,

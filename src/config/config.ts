@@ -51,7 +51,7 @@ export interface Config {
     keepFailedSeconds: number;
     webhookUrl: string | undefined;
   };
-  dashboard: { host: string; port: number; user: string | undefined; password: string | undefined; readOnly: boolean };
+  dashboard: { host: string; port: number; user: string | undefined; password: string | undefined; readOnly: boolean; metricsPort?: number };
   logLevel: VariableValue<'LOG_LEVEL'>;
 }
 
@@ -185,7 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: Role, cwd = process.cwd
       keepFailedSeconds: read('KEEP_FAILED_DAYS')! * 86400,
       webhookUrl: read('COMPLETION_WEBHOOK_URL'),
     },
-    dashboard: { host: dashboardHost, port: read('DASHBOARD_PORT')!, user: dashboardUser, password: dashboardPassword, readOnly: read('DASHBOARD_READ_ONLY')! },
+    dashboard: { host: dashboardHost, port: read('DASHBOARD_PORT')!, user: dashboardUser, password: dashboardPassword, readOnly: read('DASHBOARD_READ_ONLY')!, metricsPort: read('METRICS_PORT') },
     logLevel: read('LOG_LEVEL') ?? 'info',
   };
   if (problems.length > 0) throw new ConfigError(problems);

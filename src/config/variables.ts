@@ -141,6 +141,8 @@ export const VARIABLES = {
   DASHBOARD_PORT: v({ parse: integer(0, 65535), default: '3000', group: 'Dashboard', doc: 'Dashboard port.' }),
   DASHBOARD_USER: v({ parse: nonEmpty, group: 'Dashboard', doc: 'Basic-auth user; required when the dashboard listens beyond loopback.' }),
   DASHBOARD_PASSWORD: v({ parse: text, secret: true, group: 'Dashboard', doc: 'Basic-auth password.' }),
+  METRICS_PORT: v({ parse: integer(0, 65535), group: 'Dashboard',
+    doc: 'Optional: `listen` and `work` serve /healthz and /metrics on DASHBOARD_HOST:METRICS_PORT (run and dashboard serve them on the dashboard port).' }),
   DASHBOARD_READ_ONLY: v({ parse: boolean, default: 'false', group: 'Dashboard', doc: 'true: the dashboard shows queues but cannot retry, clean or remove jobs.' }),
 
   LOG_LEVEL: v({ parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), default: 'info', group: 'Logging', doc: 'pino level.' }),

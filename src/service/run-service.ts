@@ -9,6 +9,8 @@ import { startDashboardRole } from '../../workers/dashboard.js';
 import { startDownloader, type DownloaderOptions } from '../../workers/downloader.js';
 import { startListener } from '../../workers/listener.js';
 import type { CliIo } from '../cli/command.js';
+import { startOpsServer } from '../dashboard/ops-server.js';
+import { healthOfRoles } from './role-health.js';
 import { connectRedisTarget, startOrConnectRedis, type RedisTarget } from './redis-target.js';
 import type { Role } from './role.js';
 import { openServiceContext, type ServiceContext } from './service-context.js';
@@ -49,9 +51,11 @@ export async function startService(config: Config, command: ConfigRole, names: R
     throw e;
   }
   const roles: Role[] = [];
+  const extraStops: Stoppable[] = [];
   // stop order: mail in first, then downloads, then the dashboard, then connections and Redis
   const stopOrder = (): Stoppable[] => [
     ...(['listener', 'downloader', 'dashboard'] as const).flatMap((n) => roles.filter((r) => r.name === n)),
+    ...extraStops,
     { name: 'connections', stop: () => ctx.close() },
     ...(target.embedded ? [{ name: 'redis-server', stop: () => target.embedded!.stop() }] : []),
   ];
@@ -63,6 +67,10 @@ export async function startService(config: Config, command: ConfigRole, names: R
     if (names.includes('downloader')) roles.push(await startDownloader(ctx, options.downloader));
     if (names.includes('listener')) roles.push(await startListener(ctx));
     if (names.includes('dashboard')) roles.push(await startDashboardRole(ctx, roles));
+    else if (config.dashboard.metricsPort !== undefined) {
+      const ops = await startOpsServer({ host: config.dashboard.host, port: config.dashboard.metricsPort, metrics: ctx.metrics, health: healthOfRoles(ctx, roles), logger });
+      extraStops.push({ name: 'metrics endpoint', stop: () => ops.close() });
+    }
   } catch (e) {
     await shutdown.trigger('start-up failed');
     throw e;

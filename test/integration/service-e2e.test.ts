@@ -83,3 +83,25 @@ describe('run: mail → job → download → manifest', () => {
     expect(service.output()).toContain('stopped');
   });
 });
+
+describe('work with METRICS_PORT', () => {
+  it('serves /healthz and /metrics for a workers-only process', async () => {
+    const dir = tempDir('ops');
+    const [dovecot, sim] = await Promise.all([startDovecot(), createFaspexSim()]);
+    const port = await freePort();
+    const env = serviceEnv({ redisUrl: inject('redisUrl'), prefix: uniqueName('ops'), dovecot, sim, dir: dir.path, extra: { METRICS_PORT: String(port) } });
+    const work = startServiceProcess(['work'], env, dir.path);
+    try {
+      await waitFor(() => work.output().includes('running'), { what: '`work` to start', timeoutMs: 30_000 });
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(await health.json()).toMatchObject({ status: 'ok', checks: { redis: { status: 'ok' }, imap: { status: 'skipped' }, workers: { status: 'ok' } } });
+      expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toMatch(/^faspex_ingest_packages_completed_total 0$/m);
+      expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(404);
+      expect(await work.stop('SIGTERM')).toBe(0);
+    } finally {
+      await work.stop('SIGKILL');
+      await Promise.all([dovecot.stop(), sim.close()]);
+      dir.remove();
+    }
+  });
+});
