@@ -41,6 +41,12 @@ export interface HttpRequest {
   /** default XML_MAX_BYTES */
   maxBytes?: number;
   signal?: AbortSignal;
+  /**
+   * 'classify' (default): a 3xx throws (classifyRedirect). 'return': a 3xx resolves with an empty
+   * body so the caller can read its Location (Faspex 5 hands out OAuth codes that way); the
+   * caller still fetches nothing it did not pass through this client, so the allowlist holds.
+   */
+  redirects?: 'classify' | 'return';
 }
 
 export interface HttpResponse {
@@ -51,7 +57,7 @@ export interface HttpResponse {
 }
 
 export interface FaspexHttp {
-  /** resolves only for a 2xx answer; throws IngestError otherwise */
+  /** resolves only for a 2xx answer (or a 3xx with redirects: 'return'); throws IngestError otherwise */
   request(req: HttpRequest): Promise<HttpResponse>;
   close(): Promise<void>;
 }
@@ -143,6 +149,7 @@ export function createFaspexHttp(config: FaspexConfig, logger: Logger, options: 
       if (status >= 300 || status < 200) {
         // The body is not needed to classify; dropping the socket is cheaper than draining it.
         discard(res.body);
+        if (status >= 300 && status < 400 && req.redirects === 'return') return { url, status, headers: res.headers, body: '' };
         if (status >= 300 && status < 400) throw classifyRedirect(status, header(res.headers, 'location'), ctx);
         throw classifyStatus(status, ctx);
       }

@@ -35,7 +35,12 @@ const F4_EXTERNAL = /^(.*)\/external_deliveries\/(\d+)\/?$/;
 const F4_RECEIVED = /^(.*)\/received\/(\d+)\/?$/;
 const F4_UPLOAD = /\/external\/(submissions|dropbox_submissions)\/new\/?$/;
 const F5_PUBLIC_PATH = /^(.*?)(\/public\/package|\/public)?\/?$/;
-const F5_INBOX = /^(.*\/aspera\/faspex)\/(?:received|inbox|packages)\/([A-Za-z0-9_-]+)\/?$/;
+/**
+ * A registered user's Faspex 5 package. No public source shows the link a Faspex 5 "Package
+ * received" mail gives an account holder (docs/faspex5.md); these are the web UI's likely forms.
+ * Faspex 5 package ids are usually numbers, so `/received/<digits>` stays Faspex 4's.
+ */
+const F5_INBOX = /^(.*\/aspera\/faspex)\/(?:inbox|packages|inbox\/packages)\/([A-Za-z0-9_-]{1,64})\/?$/;
 
 /** Decides whether `raw` is a package download link, and normalises it. */
 export function classifyLink(raw: string): LinkVerdict {
@@ -72,7 +77,7 @@ export function classifyLink(raw: string): LinkVerdict {
   if (context !== null) return classifyFaspex5Public(url, origin, server, context);
 
   const inbox = F5_INBOX.exec(path);
-  if (inbox && !/^\d+$/.test(inbox[2]!) && /\/(inbox|packages)\//.test(path)) {
+  if (inbox) {
     return ok({ kind: 'faspex5-inbox', url: canonicalUrl(url, origin), server, baseUrl: origin + inbox[1], packageId: inbox[2]! });
   }
 

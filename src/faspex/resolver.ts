@@ -10,6 +10,7 @@ import type { FaspexConfig } from '../config/config.js';
 import { permanent } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { createFaspex4Client } from './faspex4-client.js';
+import { createFaspex5Client } from './faspex5-client.js';
 import { createFaspexHttp } from './http.js';
 import type { LinkKind, PackageLink } from './link.js';
 import type { PackageResolver, ResolvedPackage } from './resolved-package.js';
@@ -29,9 +30,7 @@ type Handler = (link: PackageLink, signal?: AbortSignal) => Promise<ResolvedPack
 export function createResolver(config: FaspexConfig, logger: Logger, options: ResolverOptions = {}): ClosableResolver {
   const http = createFaspexHttp(config, logger, options.dispatcher ? { dispatcher: options.dispatcher } : {});
   const faspex4 = createFaspex4Client({ http, config, logger });
-  const faspex5: Handler = async (link) => {
-    throw permanent('NOT_SUPPORTED', `Faspex 5 links are not supported yet (${link.kind} link to ${link.server})`);
-  };
+  const faspex5: Handler = createFaspex5Client({ http, config, logger }).resolve;
 
   const handlers: Record<LinkKind, Handler> = {
     'faspex4-external': faspex4.resolve,

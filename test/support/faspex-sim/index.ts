@@ -21,10 +21,14 @@ import { faspUrl, tokenFor, type FaspTarget } from './documents.js';
 import { appliesTo, type SimFault } from './faults.js';
 import { route, type SimRequest } from './routes.js';
 import { PackageStore, type AddPackageSpec, type SimPackage } from './store.js';
+import { createFaspex5Sim, type Faspex5Sim } from './faspex5-index.js';
+import { isFaspex5Path, routeFaspex5 } from './faspex5-routes.js';
+import { createFaspex5State, type Faspex5SimOptions } from './faspex5-sim.js';
 
 export type { AddPackageSpec, SimPackage, SimRecipient } from './store.js';
 export type { SimFault, FaultScope } from './faults.js';
 export type { SimRequest } from './routes.js';
+export type { Faspex5Sim } from './faspex5-index.js';
 
 export interface FaspexSimOptions {
   /** package store root; default: a temp dir removed by close() */
@@ -43,6 +47,8 @@ export interface FaspexSimOptions {
   fasp?: Partial<FaspTarget>;
   /** token lifetime; default 1 hour */
   tokenTtlMs?: number;
+  /** the Faspex 5 side (public links, API): auth flow and transfer-spec shape */
+  faspex5?: Faspex5SimOptions;
 }
 
 export interface FaspexSim {
@@ -77,6 +83,8 @@ export interface FaspexSim {
   clearFaults(): void;
   /** a FASP URL for the package with a freshly minted token (what an external link yields) */
   faspUrlWithToken(pkg: SimPackage, ttlMs?: number): string;
+  /** the same server as a Faspex 5 (faspex5-index.ts) */
+  readonly faspex5: Faspex5Sim;
   /** idempotent */
   close(): Promise<void>;
 }
@@ -92,6 +100,7 @@ export async function createFaspexSim(options: FaspexSimOptions = {}): Promise<F
   const protocol = options.protocol ?? 'https';
   const fasp: FaspTarget = { host: '127.0.0.1', sshPort: 33001, udpPort: 33001, user: 'faspex', ...options.fasp };
   const ca = await getTestCa();
+  const f5 = createFaspex5State(prefix, options.faspex5);
 
   const requests: SimRequest[] = [];
   const packageFaults = new Map<string, SimFault>();
@@ -123,9 +132,11 @@ export async function createFaspexSim(options: FaspexSimOptions = {}): Promise<F
         method: req.method ?? '', url: req.url ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams),
         headers: { ...req.headers }, rawHeaders: [...req.rawHeaders], body, at: Date.now(),
       });
-      route(req, res, body, {
-        prefix, origin, store, users, tokenSecret, tokenTtlMs: options.tokenTtlMs ?? 3_600_000, target: fasp, faultFor, timers,
-      }).catch((e: unknown) => {
+      const tokenTtlMs = options.tokenTtlMs ?? 3_600_000;
+      (isFaspex5Path(url.pathname, prefix)
+        ? routeFaspex5(req, res, body, { state: f5, prefix, origin, tokenSecret, tokenTtlMs, target: fasp, timers })
+        : route(req, res, body, { prefix, origin, store, users, tokenSecret, tokenTtlMs, target: fasp, faultFor, timers })
+      ).catch((e: unknown) => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
         res.end(`faspex-sim: ${String(e)}\n`);
       });
@@ -179,6 +190,7 @@ export async function createFaspexSim(options: FaspexSimOptions = {}): Promise<F
     },
     clearFaults: () => packageFaults.clear(),
     faspUrlWithToken: (pkg, ttlMs = 3_600_000) => faspUrl(pkg, fasp, tokenFor(pkg.sourcePath, tokenSecret, ttlMs)),
+    faspex5: createFaspex5Sim({ state: f5, store, baseUrl, server: `127.0.0.1:${port}`, defaultUser: firstUser, faspUrl: (pkg) => faspUrl(pkg, fasp) }),
     close() {
       closing ??= shutdown();
       return closing;

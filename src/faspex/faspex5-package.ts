@@ -1,0 +1,148 @@
+/**
+ * Faspex 5 API answers → our types, validated (the server is trusted for content, not for shape):
+ *  - `GET packages/<id>` → title, sender, note, sizes, and which recipient to download as;
+ *  - `POST packages/<id>/transfer_spec/download` → TransferSpec (faspex-protocol.md §7.2):
+ *    `authentication` is dropped (a flag for Connect, as ascli does), `source_root` and `paths`
+ *    are kept (the ascp builder passes source_root as --source-prefix64), the token is a secret.
+ * Pure.
+ */
+import { z } from 'zod';
+import { permanent } from '../errors.js';
+import type { Cipher, TransferSpec } from '../fasp/transfer-spec.js';
+import { registerSecret } from '../log/secrets.js';
+import type { PackageLink } from './link.js';
+import type { ResolvedPackage } from './resolved-package.js';
+
+const id = z.union([z.string().min(1), z.number().int()]).transform(String);
+const text = z.string().optional().catch(undefined);
+
+const recipientSchema = z.looseObject({
+  id: id.optional().catch(undefined),
+  name: text,
+  email: text,
+  recipient_type: text,
+});
+
+export const packageInfoSchema = z.looseObject({
+  id: id.optional().catch(undefined),
+  title: text,
+  note: text,
+  message: text,
+  state: text,
+  total_bytes: z.number().int().nonnegative().optional().catch(undefined),
+  total_files: z.number().int().nonnegative().optional().catch(undefined),
+  sender: z.looseObject({ name: text, email: text, first_name: text, last_name: text }).optional().catch(undefined),
+  recipients: z.array(recipientSchema).optional().catch(undefined),
+  metadata: z.record(z.string(), z.unknown()).optional().catch(undefined),
+});
+
+export type Faspex5PackageInfo = z.infer<typeof packageInfoSchema>;
+
+/** ascp's -c accepts these; Faspex may write them with or without the hyphen. */
+const CIPHERS = new Set<Cipher>(['none', 'aes-128', 'aes-192', 'aes-256', 'aes-128-cfb', 'aes-192-cfb', 'aes-256-cfb', 'aes-128-gcm', 'aes-192-gcm', 'aes-256-gcm']);
+const cipher = z.string().transform((c, ctx) => {
+  const v = c.toLowerCase().replace(/^aes(\d)/, 'aes-$1') as Cipher;
+  if (CIPHERS.has(v)) return v;
+  ctx.addIssue({ code: 'custom', message: `unknown cipher "${c}"` });
+  return z.NEVER;
+});
+const port = z.number().int().min(1).max(65535);
+const rate = z.number().int().nonnegative();
+
+export const transferSpecSchema = z.looseObject({
+  direction: z.literal('receive'),
+  remote_host: z.string().min(1),
+  remote_user: z.string().min(1).optional(),
+  ssh_port: port.optional(),
+  fasp_port: port.optional(),
+  token: z.string().min(1),
+  cookie: z.string().optional(),
+  sshfp: z.string().optional(),
+  cipher: cipher.optional(),
+  rate_policy: z.enum(['low', 'fair', 'high', 'fixed']).optional(),
+  target_rate_kbps: rate.optional(),
+  min_rate_kbps: rate.optional(),
+  target_rate_cap_kbps: rate.optional(),
+  lock_rate_policy: z.boolean().optional(),
+  lock_min_rate: z.boolean().optional(),
+  http_fallback: z.union([z.boolean(), z.literal('force')]).optional(),
+  http_fallback_port: port.optional(),
+  tags: z.record(z.string(), z.unknown()).optional(),
+  source_root: z.string().min(1).optional(),
+  paths: z.array(z.strictObject({ source: z.string().min(1), destination: z.string().min(1).optional() })).min(1),
+});
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  return `${issue.path.map(String).join('.') || 'the answer'}: ${issue.message}`;
+}
+
+/** The transfer_spec/download answer as a TransferSpec, or BAD_RESPONSE naming the first problem. */
+export function toTransferSpec(json: unknown, host: string): TransferSpec {
+  const parsed = transferSpecSchema.safeParse(json);
+  if (!parsed.success) {
+    throw permanent('BAD_RESPONSE', `Faspex server ${host} sent a download transfer spec this client cannot use (${firstIssue(parsed.error)})`, { host });
+  }
+  const s = parsed.data;
+  registerSecret(s.token);
+  registerSecret(s.cookie);
+  const spec: TransferSpec = {
+    direction: 'receive',
+    remote_host: s.remote_host,
+    paths: s.paths.map((p) => (p.destination === undefined ? { source: p.source } : { source: p.source, destination: p.destination })),
+    token: s.token,
+  };
+  const copy = ['remote_user', 'ssh_port', 'fasp_port', 'cookie', 'sshfp', 'cipher', 'rate_policy', 'target_rate_kbps', 'min_rate_kbps',
+    'target_rate_cap_kbps', 'lock_rate_policy', 'lock_min_rate', 'http_fallback', 'http_fallback_port', 'tags', 'source_root'] as const;
+  for (const key of copy) {
+    if (s[key] !== undefined) (spec as unknown as Record<string, unknown>)[key] = s[key];
+  }
+  return spec;
+}
+
+export function readPackageInfo(json: unknown, host: string): Faspex5PackageInfo {
+  const parsed = packageInfoSchema.safeParse(json);
+  if (!parsed.success) throw permanent('BAD_RESPONSE', `Faspex server ${host} sent a package description this client cannot read (${firstIssue(parsed.error)})`, { host });
+  return parsed.data;
+}
+
+export type RecipientQuery = { recipient_user_id: string } | { recipient_workgroup_id: string } | Record<string, never>;
+
+/**
+ * Which recipient the download is for: Faspex answers "Not authorized" without it when the
+ * package went to a user, a workgroup or a shared inbox. `asUser` (inbox links) picks that
+ * user's entry; otherwise the first recipient is used, as ascli does.
+ */
+export function recipientQuery(info: Faspex5PackageInfo, asUser?: string): RecipientQuery {
+  const recipients = info.recipients ?? [];
+  const wanted = asUser?.toLowerCase();
+  const mine = wanted === undefined ? undefined
+    : recipients.find((r) => r.recipient_type === 'user' && (r.name?.toLowerCase() === wanted || r.email?.toLowerCase() === wanted));
+  const r = mine ?? recipients[0];
+  if (!r?.id) return {};
+  if (r.recipient_type === 'user' || (r.recipient_type === undefined && mine)) return { recipient_user_id: r.id };
+  if (r.recipient_type === 'workgroup' || r.recipient_type === 'shared_inbox') return { recipient_workgroup_id: r.id };
+  return {};
+}
+
+function senderName(info: Faspex5PackageInfo): string | undefined {
+  const s = info.sender;
+  if (!s) return undefined;
+  const full = [s.first_name, s.last_name].filter(Boolean).join(' ');
+  return s.email ?? s.name ?? (full || undefined);
+}
+
+export function toResolvedPackage(link: PackageLink, info: Faspex5PackageInfo, spec: TransferSpec): ResolvedPackage {
+  const resolved: ResolvedPackage = { link, packageId: info.id ?? link.packageId, transferSpec: spec };
+  if (info.title) resolved.title = info.title;
+  const sender = senderName(info);
+  if (sender) resolved.sender = sender;
+  const note = info.note ?? info.message;
+  if (note) resolved.note = note;
+  const recipients = (info.recipients ?? []).map((r) => r.email ?? r.name ?? '').filter((n) => n !== '');
+  if (recipients.length > 0) resolved.recipients = recipients;
+  if (info.total_bytes !== undefined) resolved.totalBytes = info.total_bytes;
+  const metadata = Object.entries(info.metadata ?? {}).filter(([, v]) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean');
+  if (metadata.length > 0) resolved.metadata = Object.fromEntries(metadata.map(([k, v]) => [k, String(v)]));
+  return resolved;
+}
