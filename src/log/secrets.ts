@@ -16,8 +16,13 @@ const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)([^/@\s:]+):([^/@\s]+)@/gi;
 const MIN_SECRET_LENGTH = 4;
 const MAX_REGISTERED = 5000;
 
+// Registered values in insertion order (the oldest is forgotten first), and indexed by their
+// first MIN_SECRET_LENGTH characters. One alternation regex over thousands of values (every
+// mail's passcode is registered) was rebuilt after each registration and scanned every logged
+// string against all of them: the mail listener spent most of its CPU there. The index makes a
+// scan one map lookup per character, whatever the number of secrets.
 const registered = new Set<string>();
-let registeredPattern: RegExp | undefined;
+const byPrefix = new Map<string, string[]>();
 
 /** Remember a secret value so that every later output masks it. */
 export function registerSecret(value: string | undefined | null): void {
@@ -25,37 +30,58 @@ export function registerSecret(value: string | undefined | null): void {
   if (registered.size >= MAX_REGISTERED) {
     // Forget the oldest: the shape rules still cover the usual places.
     const oldest = registered.values().next().value;
-    if (oldest !== undefined) registered.delete(oldest);
+    if (oldest !== undefined) forget(oldest);
   }
-  registered.add(value);
+  remember(value);
   // Encoded forms appear in URLs and XML.
   const encoded = encodeURIComponent(value);
-  if (encoded !== value) registered.add(encoded);
-  registeredPattern = undefined;
+  if (encoded !== value) remember(encoded);
 }
 
-function pattern(): RegExp | undefined {
-  if (registered.size === 0) return undefined;
-  if (!registeredPattern) {
-    const alternatives = [...registered].sort((a, b) => b.length - a.length).map(escapeRegExp);
-    registeredPattern = new RegExp(alternatives.join('|'), 'g');
+function remember(value: string): void {
+  if (registered.has(value)) return;
+  registered.add(value);
+  const key = value.slice(0, MIN_SECRET_LENGTH);
+  const list = byPrefix.get(key) ?? [];
+  // longest first, as the alternation was: a value that extends another is masked whole
+  list.push(value);
+  list.sort((a, b) => b.length - a.length);
+  byPrefix.set(key, list);
+}
+
+function forget(value: string): void {
+  registered.delete(value);
+  const key = value.slice(0, MIN_SECRET_LENGTH);
+  const list = byPrefix.get(key)?.filter((v) => v !== value);
+  if (list?.length) byPrefix.set(key, list);
+  else byPrefix.delete(key);
+}
+
+/** Every registered value in `text` replaced, leftmost first, longest first at one position. */
+function maskRegistered(text: string): string {
+  if (byPrefix.size === 0) return text;
+  let out = '';
+  let last = 0;
+  for (let i = 0; i + MIN_SECRET_LENGTH <= text.length; ) {
+    const hit = byPrefix.get(text.slice(i, i + MIN_SECRET_LENGTH))?.find((v) => text.startsWith(v, i));
+    if (hit === undefined) {
+      i++;
+      continue;
+    }
+    out += text.slice(last, i) + MASK;
+    i += hit.length;
+    last = i;
   }
-  return registeredPattern;
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return last === 0 ? text : out + text.slice(last);
 }
 
 export function maskText(text: string): string {
-  let out = text
+  const out = text
     .replace(SECRET_QUERY, `$1${MASK}`)
     .replace(AUTH_HEADER, `$1${MASK}`)
     .replace(ENV_ASSIGN, `$1${MASK}`)
     .replace(URL_USERINFO, `$1$2:${MASK}@`);
-  const p = pattern();
-  if (p) out = out.replace(p, MASK);
-  return out;
+  return maskRegistered(out);
 }
 
 export function isSecretKey(key: string): boolean {
