@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { LinkKind, PackageLink } from '../faspex/link.js';
 import type { ResolvedPackage } from '../faspex/resolved-package.js';
 import { maskLink } from '../log/secrets.js';
+import { failpoint } from '../service/failpoints.js';
 import { folderPrefix } from './package-folder.js';
 
 export const MANIFEST_NAME = 'faspex-package.json';
@@ -62,6 +63,7 @@ export async function writeManifestAtomic(folder: string, manifest: PackageManif
     } finally {
       await fh.close();
     }
+    failpoint('manifest.before-rename');
     await rename(temp, join(folder, MANIFEST_NAME));
   } catch (e) {
     await rm(temp, { force: true });

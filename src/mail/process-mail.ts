@@ -7,6 +7,7 @@
 import type { ImapFlow } from 'imapflow';
 import type { Logger } from '../log/logger.js';
 import { maskText } from '../log/secrets.js';
+import { failpoint } from '../service/failpoints.js';
 import type { DownloadJobData } from '../queue/queues.js';
 import { decideMail, type MailDecision } from './decide.js';
 import { fetchForExtraction, type MessageMeta } from './fetch-message.js';
@@ -42,6 +43,7 @@ export async function processMail(ctx: ProcessContext, meta: MessageMeta, progre
     // Throws when Redis is unreachable: progress stays put and the listener retries after backoff.
     const results = await deps.enqueue(decision.links.map((link) => ({ link, source })));
     jobsAdded = results.filter((r) => r.added).length;
+    failpoint('listener.after-enqueue');
     outcome = 'queued';
   } else if (decision.kind === 'failed' || decision.kind === 'refused') {
     await state.recordSkipped({
