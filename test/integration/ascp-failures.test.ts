@@ -76,7 +76,9 @@ describe('failure decisions', () => {
 
   it('ascp that never connects to the management port → NO_SESSION with the ports hint, and it is stopped', async () => {
     const s = setupFakeAscp({ fail: 'no-mgmt' });
-    const err = await failure(downloadPackage(s.link, s.ctx({ timing: { connectTimeoutMs: 300, graceMs: 1000 } })));
+    // Long enough for the fake to start and record itself even on a loaded machine; the point
+    // is that the runner gives up and stops it, not how fast.
+    const err = await failure(downloadPackage(s.link, s.ctx({ timing: { connectTimeoutMs: 2000, graceMs: 1000 } })));
     expect(err).toMatchObject({ code: 'NO_SESSION', retry: 'later' });
     expect(err.message).toMatch(/TCP port 33001 \(SSH\) and UDP port 33001 \(FASP\)/);
     expect(alive(s.invocations()[0]!.pid)).toBe(false);

@@ -7,14 +7,9 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import type { DestinationStream } from 'pino';
-import { downloadWithRetries } from '../../ascp/download-package.js';
-import { locateAscp } from '../../ascp/locate.js';
-import { createReporter } from '../../ascp/terminal-progress.js';
 import { formatBytes } from '../../ascp/units.js';
 import { environmentWithDotenv, loadConfig } from '../../config/config.js';
 import { parsePackageLink } from '../../faspex/link.js';
-import { createResolver } from '../../faspex/resolver.js';
-import { createLogger } from '../../log/logger.js';
 import { maskText } from '../../log/secrets.js';
 import type { CliCommand } from '../command.js';
 
@@ -45,6 +40,14 @@ export const downloadCommand: CliCommand = {
         ].join('\n'),
       )
       .action(async (raw: string, options: Options) => {
+        // loaded on use: --help and the offline commands must not pay for them
+        const [{ downloadWithRetries }, { locateAscp }, { createReporter }, { createResolver }, { createLogger }] = await Promise.all([
+          import('../../ascp/download-package.js'),
+          import('../../ascp/locate.js'),
+          import('../../ascp/terminal-progress.js'),
+          import('../../faspex/resolver.js'),
+          import('../../log/logger.js'),
+        ]);
         const config = loadConfig(environmentWithDotenv(io.env, io.cwd), 'download', io.cwd);
         if (options.to !== undefined) config.downloads.dir = resolvePath(io.cwd, options.to);
         const link = parsePackageLink(raw);

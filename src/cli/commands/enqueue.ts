@@ -3,9 +3,7 @@ import { permanent } from '../../errors.js';
 import { isAllowed } from '../../faspex/allowlist.js';
 import { parsePackageLink } from '../../faspex/link.js';
 import { maskText } from '../../log/secrets.js';
-import { downloadJobOptions, enqueueDownloads } from '../../queue/producer.js';
 import type { CliCommand } from '../command.js';
-import { withQueues } from '../queue-session.js';
 
 export const enqueueCommand: CliCommand = {
   register(program, io) {
@@ -18,6 +16,8 @@ export const enqueueCommand: CliCommand = {
         '\nThe link must be a Faspex package link to a host in FASPEX_ALLOWED_HOSTS. A package that is\nalready queued (or finished within KEEP_COMPLETED_DAYS) is not queued again.\n\nExample:\n  faspex-ingest enqueue "https://faspex.example.com/aspera/faspex/external_deliveries/4822?passcode=..."',
       )
       .action(async (raw: string) => {
+        // loaded on use: --help and the offline commands must not pay for them
+        const [{ withQueues }, { downloadJobOptions, enqueueDownloads }] = await Promise.all([import('../queue-session.js'), import('../../queue/producer.js')]);
         const config = loadConfig(environmentWithDotenv(io.env, io.cwd), 'enqueue', io.cwd);
         const link = parsePackageLink(raw);
         if (link.kind !== 'fasp-url' && !isAllowed(new URL(link.url), config.faspex.allowedHosts)) {

@@ -4,10 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { simpleParser } from 'mailparser';
 import { loadConfig } from '../../config/config.js';
 import { maskText } from '../../log/secrets.js';
-import { extractPackageLinks } from '../../mail/extract/index.js';
 import type { CliCommand } from '../command.js';
 
 interface Options {
@@ -32,6 +30,8 @@ export const extractCommand: CliCommand = {
         ].join('\n'),
       )
       .action(async (file: string | undefined, options: Options) => {
+        // loaded on use: --help and the offline commands must not pay for them
+        const [{ simpleParser }, { extractPackageLinks }] = await Promise.all([import('mailparser'), import('../../mail/extract/index.js')]);
         const config = loadConfig(io.env, 'offline', io.cwd);
         const source = file === undefined || file === '-' ? await readAll(io.stdin) : await readFile(resolve(io.cwd, file));
         const parsed = await simpleParser(source, { skipImageLinks: true });

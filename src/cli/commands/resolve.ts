@@ -8,8 +8,6 @@ import type { DestinationStream } from 'pino';
 import { environmentWithDotenv, loadConfig } from '../../config/config.js';
 import { formatTransfer, isTransferFormat, TRANSFER_FORMATS } from '../../fasp/formats.js';
 import { parsePackageLink } from '../../faspex/link.js';
-import { createResolver } from '../../faspex/resolver.js';
-import { createLogger } from '../../log/logger.js';
 import { UsageError, type CliCommand } from '../command.js';
 
 interface Options {
@@ -44,6 +42,8 @@ export const resolveCommand: CliCommand = {
         ].join('\n'),
       )
       .action(async (raw: string, options: Options) => {
+        // loaded on use: --help and the offline commands must not pay for them
+        const [{ createResolver }, { createLogger }] = await Promise.all([import('../../faspex/resolver.js'), import('../../log/logger.js')]);
         if (!isTransferFormat(options.format)) {
           throw new UsageError(`unknown format "${options.format}"; use one of: ${TRANSFER_FORMATS.join(', ')}`);
         }
