@@ -18,7 +18,9 @@ export function selectPackageLinks(candidates: readonly string[], allowlist?: re
   const links: PackageLink[] = [];
   const warnings = new Set<string>();
   const seen = new Set<string>();
-  for (const candidate of candidates) {
+  // The same URL usually comes twice (HTML href and text part); an identical string always
+  // ends the same way, so unwrapping and classifying it once is enough (half the work).
+  for (const candidate of new Set(candidates)) {
     const unwrapped = unwrapUrl(candidate, maxRounds);
     if (unwrapped.opaque) {
       const domain = unwrapped.opaque.domain;
