@@ -181,3 +181,14 @@ export function killTree(pid: number): void {
     }
   }
 }
+
+/** Waits for `run` to say it is up; fails at once, with its output, if it exits instead. */
+export async function waitForRunning(service: { child: { exitCode: number | null; signalCode: string | null }; output(): string }, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!service.output().includes('running; dashboard at')) {
+    if (service.child.exitCode !== null || service.child.signalCode !== null || Date.now() > deadline) {
+      throw new Error(`the service did not start:\n${service.output().slice(-3000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
