@@ -77,6 +77,23 @@ describe('run: mail → job → download → manifest', () => {
     expect(metrics).toMatch(/^faspex_ingest_mails_read_total 2$/m);
   });
 
+  it('downloads a Faspex 5 package whose link is only in the HTML button of the mail', async () => {
+    const pkg = sim.faspex5.addPackage({ title: 'Trailer final', files: { 'trailer.mov': 250_000 }, sender: 'jane@example.com' });
+    const eml = readFileSync(new URL('../fixtures/mail/f5-received-button.eml', import.meta.url), 'utf8')
+      .replace(/href="https:\/\/faspex5\.example\.com[^"]*"/, `href="${pkg.links.public.replace(/&/g, '&amp;')}&amp;redirected=true"`)
+      .replace('<received-package-trailer-final@faspex.example.com>', '<f5-e2e@faspex.example.com>');
+    expect(eml.split('--ALT')[1]).not.toContain(pkg.links.public);
+    await dovecot.deliver(eml);
+    const folder = await waitFor(
+      () => readdirSync(env.DOWNLOAD_DIR!).find((f) => f.endsWith('Trailer final') && existsSync(join(env.DOWNLOAD_DIR!, f, 'faspex-package.json'))),
+      { what: 'the Faspex 5 package on disk', timeoutMs: 30_000 },
+    );
+    const manifest = JSON.parse(readFileSync(join(env.DOWNLOAD_DIR!, folder, 'faspex-package.json'), 'utf8'));
+    expect(manifest).toMatchObject({ kind: 'faspex5-public', title: 'Trailer final', sender: 'jane@example.com' });
+    expect(manifest.files).toEqual([expect.objectContaining({ size: 250_000 })]);
+    expect(JSON.stringify(manifest)).not.toContain(new URL(pkg.links.public).searchParams.get('context'));
+  });
+
   it('stops cleanly on SIGTERM', async () => {
     const code = await service.stop('SIGTERM');
     expect(code).toBe(0);
