@@ -2,7 +2,8 @@
  * One real redis-server for the whole run; each test isolates itself with its own queue prefix
  * (see test/support/redis.ts). Tests that crash or restart Redis start their own.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -17,7 +18,33 @@ declare module 'vitest' {
   }
 }
 
+/** Debian package → a file that proves it is installed. */
+const NEEDED: Record<string, string[]> = {
+  'redis-server': ['/usr/bin/redis-server'],
+  'dovecot-imapd': ['/usr/sbin/dovecot', '/usr/lib/dovecot/imap'],
+  'dovecot-lmtpd': ['/usr/lib/dovecot/lmtp'],
+  chromium: ['/usr/bin/chromium'],
+};
+
+function missingPackages(): string[] {
+  const onPath = (bin: string) => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return Object.entries(NEEDED)
+    .filter(([pkg, files]) => !files.every((f) => existsSync(f)) && !(pkg === 'redis-server' && onPath('redis-server')))
+    .map(([pkg]) => pkg);
+}
+
 export async function setup(project: TestProject): Promise<void> {
+  const missing = missingPackages();
+  if (missing.length > 0) {
+    throw new Error(`the tests need real servers that are not installed; run:\n  apt-get update && apt-get install -y ${missing.join(' ')}\n(.ci/run does this itself)`);
+  }
   dir = mkdtempSync(join(tmpdir(), 'fi-redis-'));
   redis = await startRedisServer({ dir });
   project.provide('redisUrl', redis.url);
