@@ -120,18 +120,12 @@ async function firstThat(list: Candidate[], test: (p: string) => Promise<boolean
   return undefined;
 }
 
-async function isExecutableFile(p: string): Promise<boolean> {
-  try {
-    await access(p, constants.X_OK);
-    return (await stat(p)).isFile();
-  } catch {
-    return false;
-  }
-}
+const isExecutableFile = (p: string) => isFileWith(p, constants.X_OK);
+const isReadableFile = (p: string) => isFileWith(p, constants.R_OK);
 
-async function isReadableFile(p: string): Promise<boolean> {
+async function isFileWith(p: string, mode: number): Promise<boolean> {
   try {
-    await access(p, constants.R_OK);
+    await access(p, mode);
     return (await stat(p)).isFile();
   } catch {
     return false;

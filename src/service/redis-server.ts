@@ -78,7 +78,7 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
   const deadline = Date.now() + (options.startTimeoutMs ?? 10_000);
   for (;;) {
     const outcome = await Promise.race([
-      ping(port).then((ok) => (ok ? 'ready' : 'wait')),
+      redisAnswers({ port }).then((ok) => (ok ? 'ready' : 'wait')),
       spawnError.then((e) => e),
       exited.then(() => 'exited' as const),
     ]);
@@ -113,15 +113,16 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
   };
 }
 
-function ping(port: number): Promise<boolean> {
+/** PING over TCP or a unix socket, without a Redis client: true only on +PONG. */
+export function redisAnswers(target: { port: number } | { path: string }, timeoutMs = 500): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
+    const socket = 'path' in target ? createConnection({ path: target.path }) : createConnection({ host: '127.0.0.1', port: target.port });
     let answer = '';
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);
     };
-    socket.setTimeout(500, () => done(false));
+    socket.setTimeout(timeoutMs, () => done(false));
     socket.once('error', () => done(false));
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.on('data', (d) => {

@@ -5,11 +5,10 @@
  * socket, so a single machine needs no Redis set-up at all.
  */
 import { existsSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { IngestError } from '../errors.js';
-import { startRedisServer, type RedisServer } from './redis-server.js';
+import { redisAnswers, startRedisServer, type RedisServer } from './redis-server.js';
 
 export interface RedisTarget {
   /** a redis:// URL or a unix socket path, as ioredis takes them */
@@ -54,16 +53,5 @@ function fromUrl(url: string): RedisTarget {
 }
 
 function socketAnswers(path: string): Promise<boolean> {
-  if (!existsSync(path)) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const s = createConnection({ path });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(1000, () => done(false));
-    s.once('error', () => done(false));
-    s.once('connect', () => s.write('PING\r\n'));
-    s.once('data', (d) => done(d.toString().startsWith('+PONG')));
-  });
+  return existsSync(path) ? redisAnswers({ path }, 1000) : Promise.resolve(false);
 }

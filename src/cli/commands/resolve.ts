@@ -3,28 +3,20 @@
  * issue-token when needed) and prints the resulting transfer, without transferring. For checking
  * a link, the allowlist, credentials and TLS settings, or running ascp by hand.
  */
-import { resolve as resolvePath } from 'node:path';
 import type { DestinationStream } from 'pino';
 import { environmentWithDotenv, loadConfig } from '../../config/config.js';
-import { formatTransfer, isTransferFormat, TRANSFER_FORMATS } from '../../fasp/formats.js';
 import { parsePackageLink } from '../../faspex/link.js';
-import { UsageError, type CliCommand } from '../command.js';
-
-interface Options {
-  format: string;
-  to?: string;
-  showSecrets?: boolean;
-}
+import type { CliCommand } from '../command.js';
+import { checkFormat, renderTransfer, withTransferOutputOptions, type TransferOutputOptions as Options } from '../transfer-output.js';
 
 export const resolveCommand: CliCommand = {
   register(program, io) {
-    program
-      .command('resolve')
-      .description('print what download would transfer, without transferring')
-      .argument('<link>', 'a Faspex package link (quote it: it contains ? and &)')
-      .option('-f, --format <format>', `output format: ${TRANSFER_FORMATS.join(', ')}`, 'transfer-spec')
-      .option('--to <dir>', 'download folder the command targets (default: DOWNLOAD_DIR)')
-      .option('--show-secrets', 'print the token and cookie instead of ***')
+    withTransferOutputOptions(
+      program
+        .command('resolve')
+        .description('print what download would transfer, without transferring')
+        .argument('<link>', 'a Faspex package link (quote it: it contains ? and &)'),
+    )
       .helpOption('-h, --help', 'show help')
       .addHelpText(
         'after',
@@ -44,9 +36,7 @@ export const resolveCommand: CliCommand = {
       .action(async (raw: string, options: Options) => {
         // loaded on use: --help and the offline commands must not pay for them
         const [{ createResolver }, { createLogger }] = await Promise.all([import('../../faspex/resolver.js'), import('../../log/logger.js')]);
-        if (!isTransferFormat(options.format)) {
-          throw new UsageError(`unknown format "${options.format}"; use one of: ${TRANSFER_FORMATS.join(', ')}`);
-        }
+        checkFormat(options);
         const config = loadConfig(environmentWithDotenv(io.env, io.cwd), 'resolve', io.cwd);
         const link = parsePackageLink(raw);
         // Log lines (masked) go to stderr, so stdout carries only the transfer; warnings only,
@@ -56,12 +46,7 @@ export const resolveCommand: CliCommand = {
         const resolver = createResolver(config.faspex, logger);
         try {
           const resolved = await resolver.resolve(link);
-          const text = formatTransfer(resolved.transferSpec, options.format, {
-            destination: options.to === undefined ? config.downloads.dir : resolvePath(io.cwd, options.to),
-            showSecrets: options.showSecrets === true,
-            sshKeyPath: config.downloads.ascpSshKey,
-          });
-          io.stdout.write(`${text}\n`);
+          io.stdout.write(`${renderTransfer(resolved.transferSpec, options, config, io.cwd)}\n`);
         } finally {
           await resolver.close();
         }
