@@ -1,0 +1,122 @@
+/**
+ * The stand-ins a benchmark runs against, started fresh for each script and stopped by it:
+ * a non-persistent Redis, a Dovecot, the Faspex simulator, and `faspex-ingest` itself as a real
+ * child process. Every stop is registered as it is started, so a broken benchmark still leaves
+ * nothing running (the caller's `finally` calls stopAll).
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startRedisServer, type RedisServer } from '../../src/service/redis-server.js';
+import { startDovecot, type Dovecot } from '../../test/support/dovecot.js';
+import { createFaspexSim, type FaspexSim } from '../../test/support/faspex-sim/index.js';
+import { serviceEnv } from '../../test/support/service-env.js';
+import { BIN } from '../../test/support/cli.js';
+import type { ServiceProcess } from '../../test/support/service-process.js';
+import { tempDir, uniqueName, waitFor } from '../../test/support/temp.js';
+
+export { waitFor };
+
+export interface Stack {
+  dir: string;
+  redis: RedisServer;
+  dovecot: Dovecot;
+  sim: FaspexSim;
+  prefix: string;
+  env: Record<string, string>;
+  /** start `faspex-ingest <command>` and wait until it says it is running */
+  startService(command: string[], extra?: Record<string, string>): Promise<ServiceProcess>;
+  stopAll(): Promise<void>;
+}
+
+export async function startStack(label: string, extraEnv: Record<string, string> = {}): Promise<Stack> {
+  const dir = tempDir(`bench-${label}`);
+  const stops: Array<() => Promise<void> | void> = [() => dir.remove()];
+  const stopAll = async () => {
+    // reverse order: services before the servers they talk to
+    for (const stop of stops.splice(0).reverse()) await Promise.resolve(stop()).catch(() => undefined);
+  };
+  try {
+    const redis = await startRedisServer({ dir: join(dir.path, 'redis') });
+    stops.push(() => redis.stop());
+    const dovecot = await startDovecot();
+    stops.push(() => dovecot.stop());
+    const sim = await createFaspexSim();
+    stops.push(() => sim.close());
+    const prefix = uniqueName(label);
+    // LOG_LEVEL stays at the service's default (info): a benchmark should pay for what a
+    // deployment pays for.
+    const env = serviceEnv({ redisUrl: redis.url, prefix, dovecot, sim, dir: dir.path, extra: extraEnv });
+    return {
+      dir: dir.path,
+      redis,
+      dovecot,
+      sim,
+      prefix,
+      env,
+      async startService(command, extra = {}) {
+        const service = serviceProcess(command, { ...env, ...extra }, dir.path);
+        stops.push(() => service.stop('SIGKILL').then(() => undefined));
+        await waitFor(() => /: running/.test(service.output()) || service.child.exitCode !== null, {
+          what: `faspex-ingest ${command.join(' ')} to start`,
+          timeoutMs: 60_000,
+        });
+        if (service.child.exitCode !== null) throw new Error(`faspex-ingest ${command.join(' ')} exited at start:\n${service.output().slice(-2000)}`);
+        return service;
+      },
+      stopAll,
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+/** Peak resident set (VmHWM) of a live process, in bytes. */
+export function peakRss(pid: number): number {
+  const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmHWM for pid ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+/** Pino JSON lines of a service's output whose `msg` matches, with their `time`. */
+export function logLines(output: string, msg: RegExp): Array<{ time: number; line: Record<string, unknown> }> {
+  const out: Array<{ time: number; line: Record<string, unknown> }> = [];
+  for (const text of output.split('\n')) {
+    if (!text.startsWith('{')) continue;
+    try {
+      const line = JSON.parse(text) as Record<string, unknown>;
+      if (typeof line.msg === 'string' && msg.test(line.msg)) out.push({ time: Date.parse(String(line.time)), line });
+    } catch {
+      /* a partial line at the end of the buffer */
+    }
+  }
+  return out;
+}
+
+/**
+ * Like test/support/service-process.ts, plus node flags from BENCH_NODE_ARGS (e.g. --cpu-prof,
+ * which NODE_OPTIONS refuses), so a benchmark can be profiled without changing it.
+ */
+function serviceProcess(command: string[], env: Record<string, string>, cwd: string): ServiceProcess {
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, BIN, ...command], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const chunks: string[] = [];
+  child.stdout.setEncoding('utf8').on('data', (d: string) => chunks.push(d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => chunks.push(d));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return {
+    child,
+    output: () => {
+      // joined lazily: the backlog's 10,000 log lines would make repeated string += quadratic
+      const all = chunks.join('');
+      chunks.splice(0, chunks.length, all);
+      return all;
+    },
+    exited,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
