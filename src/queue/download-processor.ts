@@ -68,6 +68,7 @@ export function createDownloadProcessor(deps: DownloadProcessorDeps) {
         resolver: deps.resolver,
         ascp: deps.ascp,
         signal,
+        onResolved: ({ title, folder, totalBytes }) => void progress.write({ phase: 'transferring', bytes: 0, total: totalBytes, title, folder }, true),
         onProgress: (p) => void progress.write({ phase: 'transferring', ...p }),
         onLog: (line) => void job.log(maskText(line)).catch(() => undefined),
       });
