@@ -19,6 +19,7 @@ import { maskText, registerSecret } from '../log/secrets.js';
 import type { AscpInstallation } from './locate.js';
 import { type MgmtEvent, intField } from './management.js';
 import { startMgmtServer } from './mgmt-server.js';
+import { trackTransfer } from './running-transfers.js';
 import { applyEvent, decideOutcome, initialProgress, type ProgressState, type StopReason } from './progress.js';
 import { formatBytes } from './units.js';
 
@@ -111,6 +112,8 @@ export async function runAscp(o: RunAscpOptions): Promise<AscpRunResult> {
       forceKillAfterDelay: timing.graceMs,
     });
     pid = child.pid;
+    // untracked when it has really exited, never earlier: a stale pid could be reused by another process
+    if (pid !== undefined) child.once('exit', trackTransfer(pid));
     o.logger?.debug({ pid, args: cmd.args, envNames: Object.keys(cmd.env) }, 'ascp started');
     log(`ascp started (pid ${pid ?? '?'})`);
 

@@ -101,6 +101,45 @@ describe('run: mail → job → download → manifest', () => {
   });
 });
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  } catch {
+    return false;
+  }
+}
+
+describe('a second signal', () => {
+  it('exits at once, even mid-transfer', async () => {
+    const dir = tempDir('sig2');
+    const [dovecot, sim] = await Promise.all([startDovecot(), createFaspexSim()]);
+    const env = serviceEnv({ redisUrl: inject('redisUrl'), prefix: uniqueName('sig2'), dovecot, sim, dir: dir.path, extra: { FAKE_ASCP_RATE_BPS: '100000', FAKE_ASCP_IGNORE_SIGNALS: '1' } });
+    const service = startServiceProcess(['run'], env, dir.path);
+    try {
+      await waitFor(() => service.output().includes('running;'), { what: 'the service', timeoutMs: 30_000 });
+      const pkg = sim.addPackage({ title: 'Slow', files: { 'slow.bin': 5_000_000 } });
+      await dovecot.deliver(faspex4Notification({ link: pkg.links.external, title: 'Slow' }));
+      // an ascp that ignores SIGINT/SIGTERM keeps the graceful path waiting on its grace period
+      const partial = () => readdirSync(env.DOWNLOAD_DIR!, { recursive: true }).map(String).find((f) => f.endsWith('slow.bin.partial'));
+      await waitFor(() => partial(), { what: 'ascp to be writing the package', timeoutMs: 30_000 });
+      service.child.kill('SIGTERM');
+      await waitFor(() => service.output().includes('shutting down'), { what: 'graceful shutdown to begin' });
+      service.child.kill('SIGTERM');
+      expect(await service.exited).toBe(130);
+      expect(service.output()).toContain('second signal: exiting now');
+      // the transfer it started does not live on, writing into a folder another worker may resume
+      const started = readFileSync(join(env.FAKE_ASCP_STATE_DIR!, 'invocations.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pid: number });
+      expect(started.length).toBeGreaterThan(0);
+      for (const { pid } of started) await waitFor(() => !isAlive(pid), { what: `ascp ${pid} to be gone`, timeoutMs: 5000 });
+    } finally {
+      await service.stop('SIGKILL');
+      await Promise.all([dovecot.stop(), sim.close()]);
+      dir.remove();
+    }
+  });
+});
+
 describe('work with METRICS_PORT', () => {
   it('serves /healthz and /metrics for a workers-only process', async () => {
     const dir = tempDir('ops');
