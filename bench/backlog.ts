@@ -36,6 +36,11 @@ runBenchmark('backlog', async () => {
     let fetched = 0;
     for await (const msg of bare.fetch('1:*', { uid: true, source: true })) if (msg.source) fetched++;
     const bareSeconds = (performance.now() - t0) / 1000;
+    // For scale, not the baseline: a reader that fetches mail one at a time (one round trip each).
+    const oneByOne = Math.min(MAILS, 2000);
+    const t1 = performance.now();
+    for (let uid = 1; uid <= oneByOne; uid++) await bare.fetchOne(String(uid), { source: true }, { uid: true });
+    const oneByOneRate = oneByOne / ((performance.now() - t1) / 1000);
     await bare.logout();
     if (fetched !== MAILS) throw new Error(`bare fetch returned ${fetched} of ${MAILS} mails`);
     const bareRate = MAILS / bareSeconds;
@@ -45,6 +50,7 @@ runBenchmark('backlog', async () => {
     const progressKey = mailboxKey(stack.prefix, stack.dovecot.user, stack.dovecot.host, 'INBOX');
     const spawnedAt = Date.now();
     const service = await stack.startService(['run']);
+    const rssAtStart = peakRss(service.child.pid!);
     // lastUid is saved after each mail's jobs are acknowledged: when it reaches the highest UID, all are queued.
     await waitFor(async () => Number(await redis.hget(progressKey, 'lastUid')) >= MAILS, { what: 'the backlog to be queued', timeoutMs: 600_000, intervalMs: 50 });
     const doneAt = Date.now();
@@ -66,8 +72,9 @@ runBenchmark('backlog', async () => {
         { figure: 'peak RSS of run (VmHWM)', target: `≤ ${TARGET_RSS_MB} MB`, measured: `${(rss / 2 ** 20).toFixed(0)} MB`, baseline: '-', ratio: fmt(rss / 2 ** 20 / TARGET_RSS_MB), pass: rss <= TARGET_RSS_MB * 2 ** 20 },
       ],
       [
-        `${queued} jobs in Redis; queueing took ${seconds.toFixed(1)} s after the listener connected (start-up before that: ${((watching - spawnedAt) / 1000).toFixed(1)} s)`,
-        `the ratio row counts the service's time from "watching mailbox"; the bare fetch is timed from after SELECT`,
+        `${queued} jobs in Redis; queueing took ${seconds.toFixed(1)} s after the listener connected (start-up before that: ${((watching - spawnedAt) / 1000).toFixed(1)} s; peak RSS once running: ${(rssAtStart / 2 ** 20).toFixed(0)} MB)`,
+        `the ratio row counts the service's time from "watching mailbox"; the bare fetch (one FETCH 1:* of every source) is timed from after SELECT`,
+        `for scale: bare imapflow fetchOne of each source in turn, one round trip per mail: ${oneByOneRate.toFixed(0)} mails/s`,
       ],
     );
     if (queued !== MAILS) throw new Error(`expected ${MAILS} jobs, found ${queued}`);
