@@ -28,6 +28,7 @@ export async function startListener(ctx: ServiceContext): Promise<Role & { liste
     prefix: config.redis.prefix,
     enqueue: (items) => enqueueDownloads(ctx.queues.downloads, items, jobOptions),
     allowlist: config.faspex.allowedHosts,
+    maxLinks: config.mail.maxLinks,
     senderPolicy:
       config.mail.allowedForwarders && config.mail.authservId
         ? { allowedForwarders: config.mail.allowedForwarders, authservId: config.mail.authservId }

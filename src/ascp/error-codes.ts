@@ -118,6 +118,9 @@ export function decideAscpError(code: number, description: string | undefined): 
   if (code === 34 || TOKEN_DENIED.test(desc)) {
     return { errorCode: 'TOKEN_REFUSED', retry: 'refresh', message: `${ascpErrorInfo(34).plain}${said}`, info };
   }
+  // Only we (shutdown, watchdog) or a signal to the whole process group (Ctrl-C) cancel ascp;
+  // either way the package must resume later, not fail for good.
+  if (code === 28) return { errorCode: 'CANCELLED', retry: 'later', message: `${info.plain}; partial files are kept for a resume${said}`, info };
   if (code === 25) return { errorCode: 'DISK_FULL', retry: 'never', message: `${info.plain}: free space in the download folder, then retry${said}`, info };
   // ascli: "Target address not available" is a configuration problem, not a network blip.
   if (code === 14 && /target address not available/i.test(desc)) {

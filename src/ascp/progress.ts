@@ -128,7 +128,7 @@ export function decideOutcome(end: RunEnd): Outcome {
   switch (end.stopReason) {
     // A cancelled transfer keeps its partial files: whoever runs it again resumes.
     case 'cancelled': return fail('CANCELLED', 'later', 'the download was cancelled; partial files are kept for a resume');
-    case 'stalled': return fail('NO_PROGRESS', 'later', `no progress for ${end.stallSeconds} s; ascp was stopped and the download will resume`);
+    case 'stalled': return fail('NO_PROGRESS', 'later', `no progress for ${end.stallSeconds} s, so ascp was stopped; partial files are kept for a resume`);
     case 'no-connection': return fail('NO_SESSION', 'later', `ascp did not report on its management port, so no transfer session started; ${portsHint(end.network)}`);
     case 'no-session': return fail('NO_SESSION', 'later', `ascp started but the transfer session never began; ${portsHint(end.network)}`);
     case 'protocol': return fail('TRANSFER_FAILED', 'later', `ascp's management output could not be read (${end.protocolError ?? 'not FASPMGR 2'}); ascp was stopped`);

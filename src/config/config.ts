@@ -38,7 +38,7 @@ export interface Config {
   redis: { url: string | undefined; prefix: string };
   dataDir: string;
   imap: ImapConfig | undefined;
-  mail: { allowedForwarders: string[] | undefined; authservId: string | undefined };
+  mail: { allowedForwarders: string[] | undefined; authservId: string | undefined; maxLinks: number };
   faspex: FaspexConfig;
   downloads: { dir: string; ascpPath: string | undefined; ascpSshKey: string | undefined; stallSeconds: number };
   workers: {
@@ -159,7 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: Role, cwd = process.cwd
     redis: { url: read('REDIS_URL'), prefix: read('QUEUE_PREFIX')! },
     dataDir: abs(read('DATA_DIR')!),
     imap,
-    mail: { allowedForwarders: forwarders, authservId },
+    mail: { allowedForwarders: forwarders, authservId, maxLinks: read('MAIL_MAX_LINKS')! },
     faspex: {
       allowedHosts: read('FASPEX_ALLOWED_HOSTS') ?? [],
       username,

@@ -104,6 +104,8 @@ export const VARIABLES = {
     doc: 'Full resync interval, a safety net for missed IDLE notifications.' }),
   IMAP_START_AT: v({ parse: oneOf('oldest', 'newest'), default: 'oldest', group: 'Mail',
     doc: 'First start on a mailbox: oldest processes the mail already there; newest only mail that arrives later.' }),
+  MAIL_MAX_LINKS: v({ parse: integer(1, 10000), default: '50', group: 'Mail',
+    doc: 'A mail with more package links than this is refused (and recorded) as a likely mail bomb.' }),
   MAIL_ALLOWED_FORWARDERS: v({ parse: emailList, group: 'Mail',
     doc: 'Optional: only mail From these addresses or domains is read, and only when MAIL_AUTHSERV_ID shows DMARC or aligned DKIM passing.' }),
   MAIL_AUTHSERV_ID: v({ parse: nonEmpty, group: 'Mail',

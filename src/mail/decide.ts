@@ -19,7 +19,10 @@ export interface MailDecision {
   from?: string;
 }
 
-export async function decideMail(raw: Buffer, options: { allowlist: AllowedHost[]; senderPolicy?: SenderPolicy | undefined; maxDepth?: number }): Promise<MailDecision> {
+/** A notification announces one package, a digest a few; thousands in one mail are an attack. */
+export const DEFAULT_MAX_LINKS = 50;
+
+export async function decideMail(raw: Buffer, options: { allowlist: AllowedHost[]; senderPolicy?: SenderPolicy | undefined; maxDepth?: number; maxLinks?: number }): Promise<MailDecision> {
   const parsed = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, keepCidLinks: true });
   const from = parsed.from?.value[0]?.address;
   const facts = { messageId: parsed.messageId, subject: parsed.subject, from };
@@ -29,5 +32,11 @@ export async function decideMail(raw: Buffer, options: { allowlist: AllowedHost[
     if (!verdict.ok) return { kind: 'refused', links: [], warnings: [], reason: verdict.reason, ...facts };
   }
   const { links, warnings } = await extractPackageLinks(parsed, { allowlist: options.allowlist, ...(options.maxDepth ? { maxDepth: options.maxDepth } : {}) });
+  const maxLinks = options.maxLinks ?? DEFAULT_MAX_LINKS;
+  if (links.length > maxLinks) {
+    // refused whole: queuing an arbitrary first few would hide the rest without anyone noticing
+    const reason = `${links.length} package links in one mail, more than MAIL_MAX_LINKS=${maxLinks}: refused as a likely mail bomb; forward the notifications separately or raise MAIL_MAX_LINKS`;
+    return { kind: 'refused', links: [], warnings, reason, ...facts };
+  }
   return { kind: links.length ? 'links' : 'no-link', links, warnings, ...facts };
 }

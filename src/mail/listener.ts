@@ -80,6 +80,8 @@ export interface MailListenerDeps {
   enqueue: (items: EnqueueItem[]) => Promise<EnqueueResult[]>;
   allowlist: AllowedHost[];
   senderPolicy?: SenderPolicy | undefined;
+  /** more package links than this in one mail: the mail is refused (default 50) */
+  maxLinks?: number | undefined;
   logger: Logger;
   events?: { [K in keyof MailListenerEvents]?: (...args: MailListenerEvents[K]) => void };
   tuning?: Partial<MailListenerTuning>;

@@ -93,7 +93,7 @@ async function readMail(ctx: ProcessContext, meta: MessageMeta, uidValidity: str
     try {
       const fetched = await fetchForExtraction(ctx.client, meta, ctx.tuning.maxPartBytes);
       bytesFetched = fetched.bytesFetched;
-      decision = await decideMail(fetched.raw, { allowlist: ctx.deps.allowlist, senderPolicy: ctx.deps.senderPolicy });
+      decision = await decideMail(fetched.raw, { allowlist: ctx.deps.allowlist, senderPolicy: ctx.deps.senderPolicy, maxLinks: ctx.deps.maxLinks });
     } catch (err) {
       // A dead connection is not the mail's fault: read it again after reconnecting.
       if (!ctx.client.usable) throw err;

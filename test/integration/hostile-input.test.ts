@@ -124,6 +124,7 @@ const CASES: Case[] = [
     },
   },
   { name: 'mail bomb: one link 5000 times', mail: (f) => plain('mail bomb: one link 5000 times', Array.from({ length: 5000 }, () => f.pkg('bomb-same').links.external).join('\n')), link: (f) => f.pkg('bomb-same').links.external, expect: { job: 'completed' } },
+  { name: 'mail bomb: 200 distinct packages on an allowed host', mail: (f) => plain('mail bomb: 200 distinct packages on an allowed host', Array.from({ length: 200 }, (_, i) => f.pkg('bomb-same').links.external.replace(/external_deliveries\/\d+/, `external_deliveries/${900000 + i}`)).join('\n')), expect: { mail: 'refused', why: /200 package links in one mail, more than MAIL_MAX_LINKS=50/ } },
   { name: 'mail bomb: 3000 off-list links', mail: (f) => plain('mail bomb: 3000 off-list links', Array.from({ length: 3000 }, (_, i) => `https://${f.trip.https}/aspera/faspex/external_deliveries/${i}?passcode=p${i}`).join('\n')), expect: { mail: 'no-link' } },
   { name: 'mail bomb: 3000 links to lookalike hosts', mail: () => plain('mail bomb: 3000 links to lookalike hosts', Array.from({ length: 3000 }, (_, i) => `https://faspex${i}.evil.example/aspera/faspex/received/${i}`).join('\n')), expect: { mail: 'no-link' } },
 

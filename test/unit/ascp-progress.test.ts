@@ -105,6 +105,7 @@ describe('ascp error table', () => {
     [34, 'Management authorization refused: token denied by server', 'TOKEN_REFUSED', 'refresh', /refused the transfer token/],
     [0, 'Management authorization refused: token denied by server', 'TOKEN_REFUSED', 'refresh', /token/],
     [25, 'No space left on disk', 'DISK_FULL', 'never', /^the download disk is full/],
+    [28, 'Cancelled by user', 'CANCELLED', 'later', /^the transfer was cancelled; partial files are kept for a resume/],
     [4, 'Server aborted session: No such file or directory', 'TRANSFER_FAILED', 'never', /do not exist on the server.*No such file or directory/],
     [19, 'Authentication failure', 'TRANSFER_FAILED', 'never', /refused the login \(ascp error 19 AUTH: Authentication failure\)$/],
     [99, 'Something new', 'TRANSFER_FAILED', 'never', /unknown error code 99/],

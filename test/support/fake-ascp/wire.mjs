@@ -55,5 +55,6 @@ export function completedText(bytes, seconds, files) {
 }
 
 export function sessionStopText(description) {
-  return `Session Stop  (Error: ${description})\n`;
+  // on a line of its own, after the last progress line ascp redrew with \r
+  return `\nSession Stop  (Error: ${description})\n`;
 }
