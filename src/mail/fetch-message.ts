@@ -1,11 +1,14 @@
 /**
  * Reading mail from IMAP for extraction, in two steps per chunk of UIDs: first what every mail
- * costs little to tell (uid, envelope, size, structure, header), then for each mail only the
- * parts mime-plan.ts picked. Fetch iterators are drained into arrays before any other command
- * is issued: a command inside a `for await` over client.fetch deadlocks imapflow.
+ * costs little to tell (uid, envelope, size, structure, header), then only the parts
+ * mime-plan.ts picked (inline text and attached messages, each capped: a 20 MB attachment is
+ * never downloaded). Step 2 asks for many mails in one FETCH: mails that need the same sections
+ * (most notifications look alike) share one command, split so that no command brings more than
+ * a byte budget. Fetch iterators are drained into arrays before any other command is issued: a
+ * command inside a `for await` over client.fetch deadlocks imapflow.
  */
 import type { FetchMessageObject, ImapFlow, MessageEnvelopeObject, MessageStructureObject } from 'imapflow';
-import { planMessage, planSections, renderMessage } from './mime-plan.js';
+import { planMessage, planSections, renderMessage, type PlanNode } from './mime-plan.js';
 
 export interface MessageMeta {
   uid: number;
@@ -26,7 +29,7 @@ export interface FetchedMessage {
 export async function fetchMeta(client: ImapFlow, uids: readonly number[]): Promise<MessageMeta[]> {
   const out: MessageMeta[] = [];
   const rows: FetchMessageObject[] = [];
-  for await (const row of client.fetch(uids.join(','), { uid: true, envelope: true, size: true, bodyStructure: true, headers: true }, { uid: true })) {
+  for await (const row of client.fetch(uidSet(uids), { uid: true, envelope: true, size: true, bodyStructure: true, headers: true }, { uid: true })) {
     rows.push(row);
   }
   for (const row of rows) {
@@ -35,20 +38,108 @@ export async function fetchMeta(client: ImapFlow, uids: readonly number[]): Prom
   return out.sort((a, b) => a.uid - b.uid);
 }
 
-/** Step 2: the text parts and attached messages of one mail, each capped at `maxPartBytes`. */
+/** Step 2 for one mail: its text parts and attached messages, each capped at `maxPartBytes`. */
 export async function fetchForExtraction(client: ImapFlow, meta: MessageMeta, maxPartBytes: number, maxDepth = 3): Promise<FetchedMessage> {
   const plan = meta.structure ? planMessage(meta.structure, maxDepth) : undefined;
   const sections = plan ? planSections(plan) : [];
-  const parts = new Map<string, Buffer>();
-  let bytesFetched = meta.header.length;
-  if (sections.length > 0) {
-    const row = await client.fetchOne(String(meta.uid), { uid: true, bodyParts: sections.map((key) => ({ key, maxLength: maxPartBytes })) }, { uid: true });
-    if (!row) throw new Error(`message ${meta.uid} disappeared before its parts could be read`);
-    for (const [key, value] of row.bodyParts ?? []) {
-      // a partial fetch answers BODY[1]<0>; imapflow keeps the origin in the key
-      parts.set(key.replace(/\]?<\d+>$/, '').toLowerCase(), value);
-      bytesFetched += value.length;
+  if (sections.length === 0) return render(meta, plan, undefined);
+  const row = await client.fetchOne(String(meta.uid), { uid: true, bodyParts: sections.map((key) => ({ key, maxLength: maxPartBytes })) }, { uid: true });
+  if (!row) throw new Error(`message ${meta.uid} disappeared before its parts could be read`);
+  return render(meta, plan, row);
+}
+
+export interface BatchOptions {
+  maxPartBytes: number;
+  /** the most one FETCH may bring, estimated from BODYSTRUCTURE sizes (at least one mail each) */
+  budgetBytes: number;
+  maxDepth?: number;
+}
+
+/**
+ * Step 2 for many mails, yielding each mail once its command is complete (so the consumer may
+ * issue commands between yields). `fetched` is undefined when the batch did not deliver the mail
+ * (no row for it, or the server refused the command while the connection lives): the caller
+ * then reads that one mail alone, which reports its own error. A dead connection throws.
+ */
+export async function* fetchForExtractionBatched(client: ImapFlow, metas: readonly MessageMeta[], options: BatchOptions): AsyncGenerator<{ meta: MessageMeta; fetched: FetchedMessage | undefined }> {
+  const groups = new Map<string, { sections: string[]; items: Array<{ meta: MessageMeta; plan: PlanNode | undefined; bytes: number }> }>();
+  for (const meta of metas) {
+    const plan = meta.structure ? planMessage(meta.structure, options.maxDepth ?? 3) : undefined;
+    const sections = plan ? planSections(plan) : [];
+    if (sections.length === 0) {
+      yield { meta, fetched: render(meta, plan, undefined) };
+      continue;
+    }
+    const key = sections.join('\n');
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { sections, items: [] }));
+    group.items.push({ meta, plan, bytes: estimateBytes(meta, sections, options.maxPartBytes) });
+  }
+  for (const { sections, items } of groups.values()) {
+    const query = { uid: true, bodyParts: sections.map((key) => ({ key, maxLength: options.maxPartBytes })) } as const;
+    for (const batch of byBudget(items, options.budgetBytes)) {
+      const rows = new Map<number, FetchMessageObject>();
+      try {
+        for await (const row of client.fetch(uidSet(batch.map((i) => i.meta.uid)), query, { uid: true })) rows.set(row.uid, row);
+      } catch (err) {
+        if (!client.usable) throw err;
+        rows.clear();
+      }
+      for (const { meta, plan } of batch) {
+        const row = rows.get(meta.uid);
+        yield { meta, fetched: row ? render(meta, plan, row) : undefined };
+      }
     }
   }
+}
+
+function render(meta: MessageMeta, plan: PlanNode | undefined, row: FetchMessageObject | undefined): FetchedMessage {
+  const parts = new Map<string, Buffer>();
+  let bytesFetched = meta.header.length;
+  for (const [key, value] of row?.bodyParts ?? []) {
+    // a partial fetch answers BODY[1]<0>; imapflow keeps the origin in the key
+    parts.set(key.replace(/\]?<\d+>$/, '').toLowerCase(), value);
+    bytesFetched += value.length;
+  }
   return { raw: renderMessage(meta.header, plan, parts), bytesFetched };
+}
+
+/** What the parts of one mail may weigh: each section capped, all of them at most the mail. */
+function estimateBytes(meta: MessageMeta, sections: readonly string[], maxPartBytes: number): number {
+  const sizes = new Map<string, number>();
+  const walk = (node: MessageStructureObject) => {
+    if (node.part && node.size !== undefined) sizes.set(node.part, node.size);
+    for (const child of node.childNodes ?? []) walk(child);
+  };
+  if (meta.structure) walk(meta.structure);
+  const sum = sections.reduce((n, s) => n + Math.min(sizes.get(s) ?? maxPartBytes, maxPartBytes), 0);
+  return Math.min(sum, meta.size ?? sum);
+}
+
+function* byBudget<T extends { bytes: number }>(items: readonly T[], budget: number): Generator<T[]> {
+  let batch: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    if (batch.length > 0 && bytes + item.bytes > budget) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(item);
+    bytes += item.bytes;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** An IMAP sequence set for ascending or unordered UIDs, runs collapsed: 1:3,7,9:10. */
+export function uidSet(uids: readonly number[]): string {
+  const sorted = [...new Set(uids)].sort((a, b) => a - b);
+  const out: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    out.push(i === j ? String(sorted[i]) : `${sorted[i]}:${sorted[j]}`);
+    i = j + 1;
+  }
+  return out.join(',');
 }

@@ -4,6 +4,7 @@
  * Redis progress is the source of truth, so a failure here is logged, never fatal.
  */
 import type { ImapFlow, MailboxObject } from 'imapflow';
+import { uidSet } from './fetch-message.js';
 
 export type MailOutcomeKind = 'queued' | 'no-link' | 'failed' | 'refused';
 
@@ -25,17 +26,22 @@ export interface MarkOptions {
   moveTo: string | undefined;
 }
 
-/** Runs outside any fetch iterator (issuing commands inside one deadlocks imapflow). */
-export async function markHandled(client: ImapFlow, uid: number, outcome: MailOutcomeKind, options: MarkOptions, ensured: Set<string>): Promise<void> {
+/**
+ * Marks a chunk of mails: one STORE per outcome over its UID set, then one MOVE of them all.
+ * Runs outside any fetch iterator (issuing commands inside one deadlocks imapflow).
+ */
+export async function markHandled(client: ImapFlow, byOutcome: ReadonlyMap<MailOutcomeKind, readonly number[]>, options: MarkOptions, ensured: Set<string>): Promise<void> {
+  const all = [...byOutcome.values()].flat();
+  if (all.length === 0) return;
   if (options.keyword && keywordsAllowed(client.mailbox)) {
-    await client.messageFlagsAdd(String(uid), [KEYWORDS[outcome]], { uid: true });
+    for (const [outcome, uids] of byOutcome) if (uids.length > 0) await client.messageFlagsAdd(uidSet(uids), [KEYWORDS[outcome]], { uid: true });
   }
   if (options.moveTo) {
     if (!ensured.has(options.moveTo)) {
       await ensureMailbox(client, options.moveTo);
       ensured.add(options.moveTo);
     }
-    await client.messageMove(String(uid), options.moveTo, { uid: true });
+    await client.messageMove(uidSet(all), options.moveTo, { uid: true });
   }
 }
 

@@ -2,7 +2,8 @@
  * The IMAP listener: one connection IDLE-ing on the mailbox, a new ImapFlow per (re)connect
  * (instances are single-use), capped exponential backoff with jitter between attempts, and a
  * periodic resync in case a notification was missed. Progress lives in Redis (mailbox-state.ts);
- * a mail counts as handled only once `enqueue` resolved, i.e. Redis holds its jobs.
+ * a mail counts as handled only once `enqueue` resolved, i.e. Redis holds its jobs. New mail is
+ * handled per chunk of UIDs (process-mail.ts): a few round trips per chunk, not per mail.
  * It never builds queues itself: the service passes `enqueue` (wired to enqueueDownloads).
  */
 import { EventEmitter } from 'node:events';
@@ -19,7 +20,7 @@ import type { DownloadJobData } from '../queue/queues.js';
 import { fetchMeta } from './fetch-message.js';
 import type { MailOutcomeKind } from './handled-marks.js';
 import { MailboxState, mailboxKey, type MailboxProgress } from './mailbox-state.js';
-import { processMail, type ProcessContext } from './process-mail.js';
+import { processChunk, type ProcessContext } from './process-mail.js';
 import type { SenderPolicy } from './sender-policy.js';
 
 export type EnqueueItem = { link: PackageLink; source: DownloadJobData['source'] };
@@ -65,6 +66,8 @@ export interface MailListenerTuning {
   backoffMaxMs: number;
   chunkSize: number;
   maxPartBytes: number;
+  /** the most one FETCH of mail parts may bring (estimated from BODYSTRUCTURE); bounds memory */
+  batchBytes: number;
   /** reads of one mail that may die with the connection before it is recorded as unreadable */
   maxAttempts: number;
   stopTimeoutMs: number;
@@ -95,6 +98,7 @@ const DEFAULTS: MailListenerTuning = {
   backoffMaxMs: 30_000,
   chunkSize: 100,
   maxPartBytes: 2 * 1024 * 1024,
+  batchBytes: 4 * 1024 * 1024,
   maxAttempts: 3,
   stopTimeoutMs: 10_000,
 };
@@ -255,20 +259,26 @@ export class MailListener extends EventEmitter<MailListenerEvents> {
     // `N:*` returns the highest UID even when it is below N: filter client-side.
     const found = await client.search({ uid: `${progress.lastUid + 1}:*` }, { uid: true });
     const uids = (found || []).filter((u) => u > progress.lastUid).sort((a, b) => a - b);
-    for (let i = 0; i < uids.length && !this.stopping; i += this.tuning.chunkSize) {
-      const metas = await fetchMeta(client, uids.slice(i, i + this.tuning.chunkSize));
-      for (const meta of metas) {
-        if (this.stopping) return;
-        if (meta.uid <= progress.lastUid) continue;
-        await processMail(this.processContext(client), meta, progress);
-      }
+    for (let i = 0; i < uids.length; i += this.tuning.chunkSize) {
+      if (this.stopping) return;
+      const metas = (await fetchMeta(client, uids.slice(i, i + this.tuning.chunkSize))).filter((m) => m.uid > progress.lastUid);
+      if (!(await processChunk(this.processContext(client), metas, progress))) return;
     }
     this.lastSyncAt = new Date();
     this.emit('synced', { lastUid: progress.lastUid });
   }
 
   private processContext(client: ImapFlow): ProcessContext {
-    return { client, deps: this.deps, state: this.state, tuning: this.tuning, log: this.log, ensuredFolders: this.ensuredFolders, emit: (name, report) => this.emit(name, report) };
+    return {
+      client,
+      deps: this.deps,
+      state: this.state,
+      tuning: this.tuning,
+      log: this.log,
+      ensuredFolders: this.ensuredFolders,
+      stopping: () => this.stopping,
+      emit: (name, report) => this.emit(name, report),
+    };
   }
 
   private noteError(err: unknown): void {

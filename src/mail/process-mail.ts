@@ -1,19 +1,24 @@
 /**
- * One mail, start to finish: fetch what extraction needs, decide, enqueue, save progress, mark.
- * The order is the contract: progress advances only after `enqueue` resolved; an unreadable or
- * refused mail is recorded and skipped (never retried forever); a dead connection or a failed
- * enqueue throws, leaving progress where it was so the mail is read again after backoff.
+ * One chunk of mails, start to finish: read and decide every mail (read-chunk.ts), ONE enqueue
+ * for the links of all of them, ONE transaction for the skipped records and the progress past
+ * the chunk, then the marks (one STORE per outcome, one MOVE), then a report per mail.
+ * The order is the contract: nothing of a chunk is marked handled (progress, keyword, move)
+ * before `enqueue` resolved, i.e. Redis holds the jobs of all its mails. A crash or a throw
+ * anywhere before the progress transaction leaves the whole chunk to be read again, and the
+ * deterministic job ids make that second read queue nothing new. An unreadable or refused mail
+ * is recorded and skipped (never retried forever); a dead connection or a failed enqueue throws,
+ * leaving progress where it was so the chunk is read again after backoff.
  */
 import type { ImapFlow } from 'imapflow';
 import type { Logger } from '../log/logger.js';
 import { maskText } from '../log/secrets.js';
+import { downloadJobId, type DownloadJobData } from '../queue/queues.js';
 import { failpoint } from '../service/failpoints.js';
-import type { DownloadJobData } from '../queue/queues.js';
-import { decideMail, type MailDecision } from './decide.js';
-import { fetchForExtraction, type MessageMeta } from './fetch-message.js';
+import type { MessageMeta } from './fetch-message.js';
 import { markHandled, type MailOutcomeKind } from './handled-marks.js';
-import type { MailListenerDeps, MailListenerTuning, MailReport } from './listener.js';
-import type { MailboxProgress, MailboxState } from './mailbox-state.js';
+import type { EnqueueItem, MailListenerDeps, MailListenerTuning, MailReport } from './listener.js';
+import type { MailboxProgress, MailboxState, SkippedMail } from './mailbox-state.js';
+import { readChunk, type ReadMail } from './read-chunk.js';
 
 export interface ProcessContext {
   client: ImapFlow;
@@ -22,88 +27,85 @@ export interface ProcessContext {
   tuning: MailListenerTuning;
   log: Logger;
   ensuredFolders: Set<string>;
+  /** true once the listener is stopping: a chunk not yet queued is left for the next start */
+  stopping: () => boolean;
   emit: (name: 'mail' | 'mail-failed', report: MailReport) => void;
 }
 
-export async function processMail(ctx: ProcessContext, meta: MessageMeta, progress: MailboxProgress): Promise<MailReport> {
-  const { client, deps, state } = ctx;
+interface Mail extends ReadMail {
+  outcome: MailOutcomeKind;
+  messageId: string | undefined;
+  subject: string | undefined;
+  from: string | undefined;
+}
+
+/** Returns false when it stopped before queuing (nothing of the chunk was marked). */
+export async function processChunk(ctx: ProcessContext, metas: readonly MessageMeta[], progress: MailboxProgress): Promise<boolean> {
+  if (metas.length === 0) return true;
+  const { deps, state } = ctx;
   const { uidValidity } = progress;
-  const { decision, bytesFetched } = await readMail(ctx, meta, uidValidity);
-  const messageId = decision.messageId ?? meta.envelope?.messageId;
-  const subject = decision.subject ?? meta.envelope?.subject;
-  const from = decision.from ?? meta.envelope?.from?.[0]?.address;
+  const mails: Mail[] = (await readChunk(ctx, metas, uidValidity)).map((r) => ({
+    ...r,
+    outcome: r.decision.kind === 'links' ? 'queued' : r.decision.kind,
+    messageId: r.decision.messageId ?? r.meta.envelope?.messageId,
+    subject: r.decision.subject ?? r.meta.envelope?.subject,
+    from: r.decision.from ?? r.meta.envelope?.from?.[0]?.address,
+  }));
+  if (ctx.stopping()) return false;
 
-  let outcome: MailOutcomeKind = decision.kind === 'links' ? 'queued' : decision.kind;
-  let jobsAdded = 0;
-  if (decision.kind === 'links') {
-    const source: DownloadJobData['source'] = { type: 'mail', mailbox: deps.imap.mailbox, uid: meta.uid, uidValidity };
-    if (messageId) source.messageId = messageId;
-    if (subject) source.subject = subject;
-    if (from) source.from = from;
+  const queued = mails.filter((m) => m.outcome === 'queued');
+  const added = new Map<string, boolean>();
+  if (queued.length > 0) {
     // Throws when Redis is unreachable: progress stays put and the listener retries after backoff.
-    const results = await deps.enqueue(decision.links.map((link) => ({ link, source })));
-    jobsAdded = results.filter((r) => r.added).length;
-    failpoint('listener.after-enqueue');
-    outcome = 'queued';
-  } else if (decision.kind === 'failed' || decision.kind === 'refused') {
-    await state.recordSkipped({
-      uid: meta.uid,
-      uidValidity,
-      ...(messageId ? { messageId } : {}),
-      kind: decision.kind === 'failed' ? 'unreadable' : 'refused',
-      reason: decision.reason ?? '',
-      at: new Date().toISOString(),
-    });
+    const results = await deps.enqueue(queued.flatMap((m) => m.decision.links.map((link): EnqueueItem => ({ link, source: sourceOf(m, deps.imap.mailbox, uidValidity) }))));
+    for (const r of results) added.set(r.jobId, r.added);
+    // One hit per mail whose jobs are now in Redis, before anything of the chunk is marked:
+    // `listener.after-enqueue@N` is a crash after the Nth such mail was queued.
+    for (let i = 0; i < queued.length; i++) failpoint('listener.after-enqueue');
   }
-  progress.lastUid = meta.uid;
-  await state.save(progress);
 
+  const skipped: SkippedMail[] = mails
+    .filter((m) => m.outcome === 'failed' || m.outcome === 'refused')
+    .map((m) => ({ uid: m.meta.uid, uidValidity, ...(m.messageId ? { messageId: m.messageId } : {}), kind: m.outcome === 'failed' ? 'unreadable' : 'refused', reason: m.decision.reason ?? '', at: new Date().toISOString() }));
+  const lastUid = metas[metas.length - 1]!.uid;
+  await state.saveChunk({ uidValidity, lastUid }, skipped);
+  progress.lastUid = lastUid;
+
+  const byOutcome = new Map<MailOutcomeKind, number[]>();
+  for (const m of mails) byOutcome.set(m.outcome, [...(byOutcome.get(m.outcome) ?? []), m.meta.uid]);
   try {
-    await markHandled(client, meta.uid, outcome, { keyword: deps.imap.markKeyword, moveTo: deps.imap.moveTo }, ctx.ensuredFolders);
+    await markHandled(ctx.client, byOutcome, { keyword: deps.imap.markKeyword, moveTo: deps.imap.moveTo }, ctx.ensuredFolders);
   } catch (err) {
-    ctx.log.warn({ uid: meta.uid, err }, 'could not mark the mail on the server (cosmetic: its progress is saved)');
+    ctx.log.warn({ uids: metas.map((m) => m.uid), err }, 'could not mark the mails on the server (cosmetic: their progress is saved)');
   }
 
-  const report: MailReport = {
-    uid: meta.uid,
-    uidValidity,
-    messageId,
-    outcome,
-    links: decision.links.length,
-    jobsAdded,
-    warnings: decision.warnings,
-    reason: decision.reason,
-    bytesFetched,
-  };
-  const bad = outcome === 'failed' || outcome === 'refused';
-  ctx.log[bad ? 'warn' : 'info']({ ...report, links: decision.links.map((l) => maskText(l.url)), subject }, `mail ${meta.uid}: ${outcome}`);
-  ctx.emit('mail', report);
-  if (bad) ctx.emit('mail-failed', report);
-  return report;
-}
-
-/** Fetch and decide, counting attempts so a mail that kills the connection is given up on. */
-async function readMail(ctx: ProcessContext, meta: MessageMeta, uidValidity: string): Promise<{ decision: MailDecision; bytesFetched: number }> {
-  const attempts = await ctx.state.beginAttempt(uidValidity, meta.uid);
-  let decision: MailDecision;
-  let bytesFetched = 0;
-  if (attempts > ctx.tuning.maxAttempts) {
-    decision = failed(`reading it ended the IMAP connection ${attempts - 1} times`);
-  } else {
-    try {
-      const fetched = await fetchForExtraction(ctx.client, meta, ctx.tuning.maxPartBytes);
-      bytesFetched = fetched.bytesFetched;
-      decision = await decideMail(fetched.raw, { allowlist: ctx.deps.allowlist, senderPolicy: ctx.deps.senderPolicy, maxLinks: ctx.deps.maxLinks });
-    } catch (err) {
-      // A dead connection is not the mail's fault: read it again after reconnecting.
-      if (!ctx.client.usable) throw err;
-      decision = failed(`cannot be read: ${(err as Error).message}`);
+  // A job new in Redis counts for the first mail (by UID) that announced it, as if read one by one.
+  const claimed = new Set<string>();
+  for (const m of mails) {
+    let jobsAdded = 0;
+    for (const link of m.decision.links) {
+      const id = downloadJobId(link);
+      if (added.get(id) && !claimed.has(id)) jobsAdded++;
+      claimed.add(id);
     }
+    report(ctx, m, uidValidity, jobsAdded);
   }
-  await ctx.state.endAttempt(uidValidity, meta.uid);
-  return { decision, bytesFetched };
+  return true;
 }
 
-function failed(reason: string): MailDecision {
-  return { kind: 'failed', links: [], warnings: [], reason };
+function sourceOf(m: Mail, mailbox: string, uidValidity: string): DownloadJobData['source'] {
+  const source: DownloadJobData['source'] = { type: 'mail', mailbox, uid: m.meta.uid, uidValidity };
+  if (m.messageId) source.messageId = m.messageId;
+  if (m.subject) source.subject = m.subject;
+  if (m.from) source.from = m.from;
+  return source;
+}
+
+function report(ctx: ProcessContext, m: Mail, uidValidity: string, jobsAdded: number): void {
+  const { decision, outcome } = m;
+  const r: MailReport = { uid: m.meta.uid, uidValidity, messageId: m.messageId, outcome, links: decision.links.length, jobsAdded, warnings: decision.warnings, reason: decision.reason, bytesFetched: m.bytesFetched };
+  const bad = outcome === 'failed' || outcome === 'refused';
+  ctx.log[bad ? 'warn' : 'info']({ ...r, links: decision.links.map((l) => maskText(l.url)), subject: m.subject }, `mail ${m.meta.uid}: ${outcome}`);
+  ctx.emit('mail', r);
+  if (bad) ctx.emit('mail-failed', r);
 }

@@ -25,9 +25,11 @@ export interface EnqueueResult {
 }
 
 /**
- * Queues one job per link, atomically per call (one MULTI through addBulk). Resolves only once
- * Redis has acknowledged, so a caller may then mark its mail handled. Links already queued are
- * left alone: BullMQ ignores an add whose job id exists.
+ * Queues one job per distinct link: one EXISTS per job id, pipelined (so `added` costs one round
+ * trip, not one per id), then one addBulk. Resolves only once Redis has acknowledged every add,
+ * so a caller may then mark its mail handled. Links already queued are left alone: BullMQ
+ * ignores an add whose job id exists. When two items share a job id, the first one's source is
+ * the one stored (as if they had been added one after another).
  */
 export async function enqueueDownloads(
   queue: Queue<DownloadJobData>,
@@ -36,9 +38,21 @@ export async function enqueueDownloads(
 ): Promise<EnqueueResult[]> {
   if (items.length === 0) return [];
   const unique = new Map<string, (typeof items)[number]>();
-  for (const item of items) unique.set(downloadJobId(item.link), item);
+  for (const item of items) {
+    const id = downloadJobId(item.link);
+    if (!unique.has(id)) unique.set(id, item);
+  }
   const ids = [...unique.keys()];
-  const existing = await Promise.all(ids.map((id) => queue.getJob(id)));
+  const client = await queue.getBackend().client;
+  const pipeline = client.pipeline();
+  for (const id of ids) pipeline.runCommand('exists', [queue.toKey(id)]);
+  const exists = await pipeline.exec();
+  if (!exists) throw new Error('Redis did not answer the EXISTS pipeline');
+  const existed = exists.map(([err, n]) => {
+    if (err) throw err;
+    return n === 1;
+  });
+  // addBulk sends one pipeline of addJob scripts; it throws if any of them failed.
   await queue.addBulk(
     [...unique.entries()].map(([jobId, { link, source }]) => ({
       name: JOB.download,
@@ -46,5 +60,5 @@ export async function enqueueDownloads(
       opts: { ...options, jobId },
     })),
   );
-  return ids.map((jobId, i) => ({ jobId, added: !existing[i] }));
+  return ids.map((jobId, i) => ({ jobId, added: !existed[i] }));
 }
