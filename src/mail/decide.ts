@@ -40,3 +40,14 @@ export async function decideMail(raw: Buffer, options: { allowlist: AllowedHost[
   }
   return { kind: links.length ? 'links' : 'no-link', links, warnings, ...facts };
 }
+
+/** Message-ID, Subject and From of a header block alone, for a mail whose body cannot be read. */
+export async function headerFacts(header: Buffer): Promise<Pick<MailDecision, 'messageId' | 'subject' | 'from'>> {
+  try {
+    const parsed = await simpleParser(Buffer.concat([header, Buffer.from('\r\n')]), { skipTextToHtml: true });
+    const from = parsed.from?.value[0]?.address;
+    return { ...(parsed.messageId ? { messageId: parsed.messageId } : {}), ...(parsed.subject ? { subject: parsed.subject } : {}), ...(from ? { from } : {}) };
+  } catch {
+    return {};
+  }
+}

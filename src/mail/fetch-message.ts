@@ -1,19 +1,18 @@
 /**
  * Reading mail from IMAP for extraction, in two steps per chunk of UIDs: first what every mail
- * costs little to tell (uid, envelope, size, structure, header), then only the parts
+ * costs little to tell (uid, size, structure, header; no ENVELOPE: mailparser reads the header), then only the parts
  * mime-plan.ts picked (inline text and attached messages, each capped: a 20 MB attachment is
  * never downloaded). Step 2 asks for many mails in one FETCH: mails that need the same sections
  * (most notifications look alike) share one command, split so that no command brings more than
  * a byte budget. Fetch iterators are drained into arrays before any other command is issued: a
  * command inside a `for await` over client.fetch deadlocks imapflow.
  */
-import type { FetchMessageObject, ImapFlow, MessageEnvelopeObject, MessageStructureObject } from 'imapflow';
+import type { FetchMessageObject, ImapFlow, MessageStructureObject } from 'imapflow';
 import { planMessage, planSections, renderMessage, type PlanNode } from './mime-plan.js';
 
 export interface MessageMeta {
   uid: number;
   size: number | undefined;
-  envelope: MessageEnvelopeObject | undefined;
   structure: MessageStructureObject | undefined;
   header: Buffer;
 }
@@ -29,11 +28,11 @@ export interface FetchedMessage {
 export async function fetchMeta(client: ImapFlow, uids: readonly number[]): Promise<MessageMeta[]> {
   const out: MessageMeta[] = [];
   const rows: FetchMessageObject[] = [];
-  for await (const row of client.fetch(uidSet(uids), { uid: true, envelope: true, size: true, bodyStructure: true, headers: true }, { uid: true })) {
+  for await (const row of client.fetch(uidSet(uids), { uid: true, size: true, bodyStructure: true, headers: true }, { uid: true })) {
     rows.push(row);
   }
   for (const row of rows) {
-    out.push({ uid: row.uid, size: row.size, envelope: row.envelope, structure: row.bodyStructure, header: row.headers ?? Buffer.alloc(0) });
+    out.push({ uid: row.uid, size: row.size, structure: row.bodyStructure, header: row.headers ?? Buffer.alloc(0) });
   }
   return out.sort((a, b) => a.uid - b.uid);
 }

@@ -47,9 +47,9 @@ export async function processChunk(ctx: ProcessContext, metas: readonly MessageM
   const mails: Mail[] = (await readChunk(ctx, metas, uidValidity)).map((r) => ({
     ...r,
     outcome: r.decision.kind === 'links' ? 'queued' : r.decision.kind,
-    messageId: r.decision.messageId ?? r.meta.envelope?.messageId,
-    subject: r.decision.subject ?? r.meta.envelope?.subject,
-    from: r.decision.from ?? r.meta.envelope?.from?.[0]?.address,
+    messageId: r.decision.messageId,
+    subject: r.decision.subject,
+    from: r.decision.from,
   }));
   if (ctx.stopping()) return false;
 

@@ -12,7 +12,7 @@
  * are uncounted as they succeed and the ones after it are not reached, so they are never blamed
  * beyond the one fast read they shared with it.
  */
-import { decideMail, type MailDecision } from './decide.js';
+import { decideMail, headerFacts, type MailDecision } from './decide.js';
 import { fetchForExtraction, fetchForExtractionBatched, type FetchedMessage, type MessageMeta } from './fetch-message.js';
 import type { ProcessContext } from './process-mail.js';
 
@@ -43,7 +43,7 @@ export async function readChunk(ctx: ProcessContext, metas: readonly MessageMeta
 
 async function readAlone(ctx: ProcessContext, meta: MessageMeta, uidValidity: string): Promise<ReadMail> {
   const attempts = await ctx.state.beginAttempt(uidValidity, meta.uid);
-  const read = attempts > ctx.tuning.maxAttempts ? { meta, decision: failed(`reading it ended the IMAP connection ${attempts - 1} times`), bytesFetched: 0 } : await decide(ctx, meta, undefined);
+  const read = attempts > ctx.tuning.maxAttempts ? { meta, decision: await failed(meta, `reading it ended the IMAP connection ${attempts - 1} times`), bytesFetched: 0 } : await decide(ctx, meta, undefined);
   await ctx.state.endAttempt(uidValidity, meta.uid);
   return read;
 }
@@ -57,10 +57,11 @@ async function decide(ctx: ProcessContext, meta: MessageMeta, fetched: FetchedMe
   } catch (err) {
     // A dead connection is not the mail's fault: read it again after reconnecting.
     if (!ctx.client.usable) throw err;
-    return { meta, decision: failed(`cannot be read: ${(err as Error).message}`), bytesFetched: fetched?.bytesFetched ?? 0 };
+    return { meta, decision: await failed(meta, `cannot be read: ${(err as Error).message}`), bytesFetched: fetched?.bytesFetched ?? 0 };
   }
 }
 
-function failed(reason: string): MailDecision {
-  return { kind: 'failed', links: [], warnings: [], reason };
+/** Given up on: still named in the record and the log by what its header says. */
+async function failed(meta: MessageMeta, reason: string): Promise<MailDecision> {
+  return { kind: 'failed', links: [], warnings: [], reason, ...(await headerFacts(meta.header)) };
 }

@@ -5,9 +5,7 @@
  */
 import { environmentWithDotenv, loadConfig, type Config, type Role as ConfigRole } from '../config/config.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { startDashboardRole } from '../../workers/dashboard.js';
-import { startDownloader, type DownloaderOptions } from '../../workers/downloader.js';
-import { startListener } from '../../workers/listener.js';
+import type { DownloaderOptions } from '../../workers/downloader.js';
 import type { CliIo } from '../cli/command.js';
 import { startOpsServer } from '../dashboard/ops-server.js';
 import { healthOfRoles } from './role-health.js';
@@ -64,9 +62,10 @@ export async function startService(config: Config, command: ConfigRole, names: R
 
   try {
     // the downloader first: when ascp is missing, fail before any mail is read
-    if (names.includes('downloader')) roles.push(await startDownloader(ctx, options.downloader));
-    if (names.includes('listener')) roles.push(await startListener(ctx));
-    if (names.includes('dashboard')) roles.push(await startDashboardRole(ctx, roles));
+    // Each role's modules load only when it starts: `listen` never loads express or execa.
+    if (names.includes('downloader')) roles.push(await (await import('../../workers/downloader.js')).startDownloader(ctx, options.downloader));
+    if (names.includes('listener')) roles.push(await (await import('../../workers/listener.js')).startListener(ctx));
+    if (names.includes('dashboard')) roles.push(await (await import('../../workers/dashboard.js')).startDashboardRole(ctx, roles));
     else if (config.dashboard.metricsPort !== undefined) {
       const ops = await startOpsServer({ host: config.dashboard.host, port: config.dashboard.metricsPort, metrics: ctx.metrics, health: healthOfRoles(ctx, roles), logger });
       extraStops.push({ name: 'metrics endpoint', stop: () => ops.close() });
