@@ -269,16 +269,8 @@ export class MailListener extends EventEmitter<MailListenerEvents> {
   }
 
   private processContext(client: ImapFlow): ProcessContext {
-    return {
-      client,
-      deps: this.deps,
-      state: this.state,
-      tuning: this.tuning,
-      log: this.log,
-      ensuredFolders: this.ensuredFolders,
-      stopping: () => this.stopping,
-      emit: (name, report) => this.emit(name, report),
-    };
+    const { deps, state, tuning, log, ensuredFolders } = this;
+    return { client, deps, state, tuning, log, ensuredFolders, stopping: () => this.stopping, emit: (name, report) => this.emit(name, report) };
   }
 
   private noteError(err: unknown): void {
