@@ -51,7 +51,7 @@ runBenchmark('backlog', async () => {
     const spawnedAt = Date.now();
     const service = await stack.startService(['run']);
     const rssAtStart = peakRss(service.child.pid!);
-    // lastUid is saved after each mail's jobs are acknowledged: when it reaches the highest UID, all are queued.
+    // lastUid is saved per chunk, after that chunk's jobs are acknowledged: when it reaches the highest UID, all are queued.
     await waitFor(async () => Number(await redis.hget(progressKey, 'lastUid')) >= MAILS, { what: 'the backlog to be queued', timeoutMs: 600_000, intervalMs: 50 });
     const doneAt = Date.now();
     const rss = peakRss(service.child.pid!);

@@ -5,11 +5,14 @@
  * Failure contract:
  * - A mail is marked handled (its UID recorded in Redis, a keyword set where allowed) only
  *   after its jobs are in Redis; a crash before that reads it again, and the deterministic job
- *   ids make the second read queue nothing new.
+ *   ids make the second read queue nothing new. New mail is handled per chunk of UIDs: nothing
+ *   of a chunk is marked before the jobs of all its mails are in Redis, and a crash mid-chunk
+ *   reads the whole chunk again.
  * - IMAP disconnects (server restart, network) reconnect on their own with capped backoff; mail
  *   that arrived meanwhile is caught up by UID. A periodic resync covers missed notifications.
  * - A mail that cannot be parsed is recorded with its reason and skipped; it never stops the
- *   listener and is never retried forever.
+ *   listener and is never retried forever; nor is a mail whose reading keeps killing the
+ *   connection (given up after 3 reads that died, read alone so its neighbours are not blamed).
  * - Redis down: nothing is marked handled; the batch is retried after backoff.
  * - Links to hosts outside FASPEX_ALLOWED_HOSTS are recorded as refused, never queued.
  */
