@@ -17,7 +17,9 @@ export function healthOfRoles(ctx: ServiceContext, roles: readonly Role[]): () =
   const listener = local('listener');
   const downloader = local('downloader');
   return createHealthCheck({
-    redis: redisPingProbe(ctx.connect('producer')),
+    // the context's connection was ready at start; a fresh one may still be connecting (and,
+    // with no offline queue, would fail the first probes)
+    redis: redisPingProbe(ctx.redis),
     imap: listener ? fromRole(listener) : undefined,
     workers: downloader
       ? fromRole(downloader)

@@ -22,6 +22,8 @@ export interface ServiceContext {
   target: RedisTarget;
   queues: ServiceQueues;
   metrics: Metrics;
+  /** the shared producer connection, ready since start-up (health checks ping it) */
+  redis: Redis;
   /** a new connection for a role that blocks (workers, the listener's state) */
   connect(role: 'producer' | 'worker'): Redis;
   close(): Promise<void>;
@@ -56,6 +58,7 @@ export async function openServiceContext(config: Config, logger: Logger, target:
     target,
     queues,
     metrics,
+    redis: producer,
     connect,
     async close() {
       await Promise.all(Object.values(queues).map((q) => q.close()));
