@@ -17,7 +17,8 @@ export function installShutdown(parts: () => Stoppable[], logger: Logger, exit: 
 
   const trigger = (reason: string): Promise<void> => {
     if (stopping) return stopping;
-    logger.info({ reason }, 'shutting down: no new jobs; running transfers stop and resume later (signal again to exit at once)');
+    const bySignal = reason === 'SIGTERM' || reason === 'SIGINT';
+    logger.info({ reason }, `shutting down: no new jobs; running transfers stop and resume later${bySignal ? ' (signal again to exit at once)' : ''}`);
     stopping = (async () => {
       // in order: the first part listed stops first (mail in before downloads before the dashboard)
       for (const part of parts()) {
