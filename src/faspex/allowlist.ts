@@ -103,3 +103,26 @@ export function findAllowedEntry(url: URL, allowlist: readonly AllowedHost[]): A
 export function isAllowed(url: URL, allowlist: readonly AllowedHost[]): boolean {
   return findAllowedEntry(url, allowlist) !== undefined;
 }
+
+/**
+ * Host-only match, for what is not an HTTP request: the SSH/FASP host of a faspe:// link (its
+ * ports are ascp's, not the web server's) and Mimecast's `domain` hint.
+ */
+export function isHostAllowed(host: string, allowlist: readonly AllowedHost[]): boolean {
+  const h = canonicalHost(host);
+  return allowlist.some((e) => (e.wildcard ? h.endsWith(`.${e.host}`) : h === e.host));
+}
+
+/**
+ * Whether a package link may be followed: the web link by scheme, host and port; a raw faspe://
+ * link by its transfer host, since ascp would connect there directly. One rule for every way a
+ * link arrives (mail, `enqueue`, `download`, `resolve`).
+ */
+export function isLinkAllowed(link: { kind: string; url: string; server: string }, allowlist: readonly AllowedHost[]): boolean {
+  if (link.kind === 'fasp-url') return isHostAllowed(link.server, allowlist);
+  try {
+    return isAllowed(new URL(link.url), allowlist);
+  } catch {
+    return false;
+  }
+}

@@ -8,6 +8,7 @@
  * then, when the FASP URL carries no token ("only external users get token in link"), POST it
  * to issue-token with the account's credentials.
  */
+import { isHostAllowed } from './allowlist.js';
 import type { FaspexConfig } from '../config/config.js';
 import { IngestError, permanent } from '../errors.js';
 import { parseFaspUrl } from '../fasp/fasp-url.js';
@@ -94,6 +95,12 @@ export function createFaspex4Client({ http, config, logger }: Faspex4ClientDeps)
 
   async function faspUrl(link: PackageLink, signal?: AbortSignal): Promise<ResolvedPackage> {
     const spec = parseFaspUrl(link.url);
+    // A raw faspe:// link (from a mail or the command line) sends ascp straight to its host:
+    // that host must be allowed like any web link. (FASP URLs an allowed Faspex server hands
+    // back are trusted, transfer host and all.)
+    if (!isHostAllowed(spec.remote_host, config.allowedHosts)) {
+      throw permanent('HOST_NOT_ALLOWED', `the transfer host ${spec.remote_host} of this faspe:// link is not in FASPEX_ALLOWED_HOSTS, so nothing was transferred`);
+    }
     if (spec.token) return fromFaspUrl(link, spec);
     // A raw FASP URL names only the transfer host; the web side is assumed on the same host at
     // the standard path. The allowlist still decides whether it may be contacted.

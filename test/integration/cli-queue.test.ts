@@ -47,6 +47,7 @@ describe('enqueue and status', () => {
   it.each([
     [['enqueue', 'https://evil.example.net/aspera/faspex/external_deliveries/1?passcode=abc1'], 1, /evil.example.net is not in FASPEX_ALLOWED_HOSTS/],
     [['enqueue', 'https://faspex.example.com/aspera/faspex/external/submissions/new?passcode=abc1'], 1, /upload \(submission\) form/],
+    [['enqueue', 'faspe://faspex@evil.example.net:33001/p.aspera-package/PKG?token=abc1'], 1, /evil.example.net is not in FASPEX_ALLOWED_HOSTS/],
     [['enqueue', 'https://faspex.example.com/somewhere'], 1, /not a Faspex package link/],
     [['status', '--limit', 'x'], 2, /expected a whole number/],
   ])('%j fails with a clear reason', async (args, code, message) => {

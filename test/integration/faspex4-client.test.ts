@@ -150,7 +150,9 @@ describe('raw faspe:// links', () => {
   });
 
   it('without a token, its host not allowed: HOST_NOT_ALLOWED naming the assumed web root', async () => {
-    const h = await clientHarness({ allow: 'faspex.example.com' });
+    // the transfer host (127.0.0.1) is allowed, but not the web root assumed for issue-token:
+    // two entries name the host, so https on 443 is assumed, and that is neither of them
+    const h = await clientHarness({ allow: '127.0.0.1:1, http://127.0.0.1:2' });
     const pkg = h.sim.addPackage({ title: 'raw', files: { 'a.txt': 'a' } });
     const e = await h.failure(pkg.links.faspUrl);
     expect(e).toMatchObject({ code: 'HOST_NOT_ALLOWED', retry: 'never' });

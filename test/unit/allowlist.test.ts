@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AllowlistSyntaxError, isAllowed, parseAllowlist } from '../../src/faspex/allowlist.js';
+import { AllowlistSyntaxError, isAllowed, isLinkAllowed, parseAllowlist } from '../../src/faspex/allowlist.js';
 
 const list = parseAllowlist('faspex.example.com, *.studio.example, fx.local:8443, http://legacy.example.net:8080');
 
@@ -40,5 +40,20 @@ describe('allowlist', () => {
 
   it('allows IP literals only when written out', () => {
     expect(isAllowed(new URL('https://127.0.0.1:9443/x'), parseAllowlist('127.0.0.1:9443'))).toBe(true);
+  });
+});
+
+describe('isLinkAllowed: one rule for every way a link arrives', () => {
+  const allow = parseAllowlist('faspex.example.com, *.xfer.example.net');
+  it.each([
+    [{ kind: 'faspex4-external', url: 'https://faspex.example.com/aspera/faspex/external_deliveries/1?passcode=x', server: 'faspex.example.com' }, true],
+    [{ kind: 'faspex4-external', url: 'https://evil.example.org/aspera/faspex/external_deliveries/1?passcode=x', server: 'evil.example.org' }, false],
+    // a raw faspe:// link sends ascp to its host directly: that host must be allowed (any port)
+    [{ kind: 'fasp-url', url: 'faspe://faspex@faspex.example.com:33001/p?token=t', server: 'faspex.example.com' }, true],
+    [{ kind: 'fasp-url', url: 'faspe://faspex@a.xfer.example.net:33001/p?token=t', server: 'a.xfer.example.net' }, true],
+    [{ kind: 'fasp-url', url: 'faspe://faspex@evil.example.org:33001/p?token=t', server: 'evil.example.org' }, false],
+    [{ kind: 'faspex5-public', url: 'not a url', server: 'x' }, false],
+  ])('%o → %s', (link, allowed) => {
+    expect(isLinkAllowed(link, allow)).toBe(allowed);
   });
 });

@@ -1,6 +1,6 @@
 import { environmentWithDotenv, loadConfig } from '../../config/config.js';
 import { permanent } from '../../errors.js';
-import { isAllowed } from '../../faspex/allowlist.js';
+import { isLinkAllowed } from '../../faspex/allowlist.js';
 import { parsePackageLink } from '../../faspex/link.js';
 import { maskText } from '../../log/secrets.js';
 import type { CliCommand } from '../command.js';
@@ -20,7 +20,7 @@ export const enqueueCommand: CliCommand = {
         const [{ withQueues }, { downloadJobOptions, enqueueDownloads }] = await Promise.all([import('../queue-session.js'), import('../../queue/producer.js')]);
         const config = loadConfig(environmentWithDotenv(io.env, io.cwd), 'enqueue', io.cwd);
         const link = parsePackageLink(raw);
-        if (link.kind !== 'fasp-url' && !isAllowed(new URL(link.url), config.faspex.allowedHosts)) {
+        if (!isLinkAllowed(link, config.faspex.allowedHosts)) {
           throw permanent('HOST_NOT_ALLOWED', `${link.server} is not in FASPEX_ALLOWED_HOSTS; the link was not queued`);
         }
         const [result] = await withQueues(config, (s) =>

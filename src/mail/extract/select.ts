@@ -3,7 +3,7 @@
  * a package link is), check the allowlist, dedupe by package in order of appearance.
  * Warnings never carry a link's query (passcodes live there), only hosts and wrapper names.
  */
-import { canonicalHost, isAllowed, type AllowedHost } from '../../faspex/allowlist.js';
+import { canonicalHost, isHostAllowed, isLinkAllowed, type AllowedHost } from '../../faspex/allowlist.js';
 import { classifyLink, type PackageLink } from '../../faspex/link.js';
 import { unwrapUrl } from './unwrap.js';
 
@@ -25,14 +25,14 @@ export function selectPackageLinks(candidates: readonly string[], allowlist?: re
     if (unwrapped.opaque) {
       const domain = unwrapped.opaque.domain;
       // A Mimecast link whose declared target is not a Faspex server we trust is just noise.
-      if (domain && allowlist && !hostAllowed(domain, allowlist)) continue;
+      if (domain && allowlist && !isHostAllowed(domain, allowlist)) continue;
       warnings.add(`a link ${domain ? `to ${canonicalHost(domain)} ` : ''}is ${MIMECAST_WARNING}`);
       continue;
     }
     const verdict = classifyLink(unwrapped.url);
     if (!verdict.ok) continue;
     const link = verdict.link;
-    if (allowlist && !linkAllowed(link, allowlist)) {
+    if (allowlist && !isLinkAllowed(link, allowlist)) {
       warnings.add(`a Faspex-shaped link to ${link.server} was ignored: that host is not in FASPEX_ALLOWED_HOSTS`);
       continue;
     }
@@ -42,19 +42,4 @@ export function selectPackageLinks(candidates: readonly string[], allowlist?: re
     links.push(link);
   }
   return { links, warnings: [...warnings] };
-}
-
-function linkAllowed(link: PackageLink, allowlist: readonly AllowedHost[]): boolean {
-  if (link.kind === 'fasp-url') return hostAllowed(link.server, allowlist);
-  try {
-    return isAllowed(new URL(link.url), allowlist);
-  } catch {
-    return false;
-  }
-}
-
-/** Host-only match, for FASP URLs (SSH, not HTTP) and Mimecast's `domain` hint. */
-function hostAllowed(host: string, allowlist: readonly AllowedHost[]): boolean {
-  const h = canonicalHost(host);
-  return allowlist.some((e) => (e.wildcard ? h.endsWith(`.${e.host}`) : h === e.host));
 }
