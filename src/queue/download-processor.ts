@@ -85,7 +85,6 @@ export function createDownloadProcessor(deps: DownloadProcessorDeps) {
         throw new DelayedError();
       }
       const final = err.retry === 'never' || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      log.warn({ code: err.code, retry: err.retry, final }, err.message);
       await job.log(`failed (${err.code}): ${err.message}${final ? '' : ' — will retry'}`);
       await deps.outcomes?.failed(job, err, final);
       if (err.retry === 'never') throw new UnrecoverableError(`${err.message} [${err.code}]`);

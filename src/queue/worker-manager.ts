@@ -44,7 +44,7 @@ export class WorkerManager {
     });
     worker.on('error', (err) => log.error({ err }, 'worker error'));
     worker.on('failed', (job: Job<D, R> | undefined, err: Error) =>
-      log.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, reason: maskText(err.message) }, 'job attempt failed'),
+      log.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, code: (err as { code?: unknown }).code, reason: maskText(err.message) }, 'job attempt failed'),
     );
     worker.on('stalled', (jobId: string) => log.warn({ jobId }, 'job stalled: its worker stopped renewing the lock; it will run again'));
     worker.on('lockRenewalFailed', (jobIds: string[]) => log.warn({ jobIds }, 'lock renewal failed'));
