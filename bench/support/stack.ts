@@ -4,15 +4,13 @@
  * child process. Every stop is registered as it is started, so a broken benchmark still leaves
  * nothing running (the caller's `finally` calls stopAll).
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRedisServer, type RedisServer } from '../../src/service/redis-server.js';
 import { startDovecot, type Dovecot } from '../../test/support/dovecot.js';
 import { createFaspexSim, type FaspexSim } from '../../test/support/faspex-sim/index.js';
 import { serviceEnv } from '../../test/support/service-env.js';
-import { BIN } from '../../test/support/cli.js';
-import type { ServiceProcess } from '../../test/support/service-process.js';
+import { startServiceProcess, type ServiceProcess } from '../../test/support/service-process.js';
 import { tempDir, uniqueName, waitFor } from '../../test/support/temp.js';
 
 export { waitFor };
@@ -94,29 +92,7 @@ export function logLines(output: string, msg: RegExp): Array<{ time: number; lin
   return out;
 }
 
-/**
- * Like test/support/service-process.ts, plus node flags from BENCH_NODE_ARGS (e.g. --cpu-prof,
- * which NODE_OPTIONS refuses), so a benchmark can be profiled without changing it.
- */
+/** BENCH_NODE_ARGS: node flags for the service (e.g. --cpu-prof), so a benchmark can be profiled unchanged. */
 function serviceProcess(command: string[], env: Record<string, string>, cwd: string): ServiceProcess {
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, BIN, ...command], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const chunks: string[] = [];
-  child.stdout.setEncoding('utf8').on('data', (d: string) => chunks.push(d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => chunks.push(d));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  return {
-    child,
-    output: () => {
-      // joined lazily: the backlog's 10,000 log lines would make repeated string += quadratic
-      const all = chunks.join('');
-      chunks.splice(0, chunks.length, all);
-      return all;
-    },
-    exited,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
+  return startServiceProcess(command, env, cwd, (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean));
 }

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { FAKE_ASCP, alive, type Invocation } from '../support/fake-ascp/harness.js';
+import { FAKE_ASCP, alive, invocations, type Invocation } from '../support/fake-ascp/records.js';
 import { createFaspexSim, type FaspexSim, type SimPackage } from '../support/faspex-sim/index.js';
 import { BIN, runCli } from '../support/cli.js';
 import { tempDir, waitFor } from '../support/temp.js';
@@ -48,13 +48,7 @@ async function world(options: { fail?: string; rateBps?: number; attempts?: numb
   };
   return {
     sim, pkg, env, root: dir.path, downloads,
-    invocations: () => {
-      try {
-        return readFileSync(join(stateDir, 'invocations.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Invocation);
-      } catch {
-        return [];
-      }
-    },
+    invocations: () => invocations(stateDir),
   };
 }
 

@@ -1,35 +1,19 @@
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_COOKIE, SEED_SOURCE, SEED_URL } from '../support/fasp-fixtures.js';
+import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
 
-const BIN = resolve(import.meta.dirname, '../../bin/faspex-ingest');
 const TOKEN = 'tok-CLI-5ecret-value';
 const URL_WITH_TOKEN = `${SEED_URL}&token=${TOKEN}`;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 describe('bin/faspex-ingest fasp-url', () => {
   let dir: ReturnType<typeof tempDir>;
-  // Only what the CLI needs: no variables from the developer's shell leak in.
-  const env = (extra: Record<string, string> = {}) => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir.path, ...extra });
 
-  async function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<Result> {
-    try {
-      const { stdout, stderr } = await promisify(execFile)(BIN, args, { cwd: dir.path, env: env(extraEnv), encoding: 'utf8' });
-      return { code: 0, stdout, stderr };
-    } catch (e) {
-      const err = e as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-    }
-  }
+  // Only what the CLI needs: no variables from the developer's shell leak in.
+  const cli = (args: string[], extraEnv: Record<string, string> = {}) => runCli(args, { env: { HOME: dir.path, ...extraEnv }, cwd: dir.path });
+
 
   beforeAll(() => {
     dir = tempDir('cli-fasp-url');
@@ -96,7 +80,7 @@ describe('bin/faspex-ingest fasp-url', () => {
     const sub = tempDir('cli-fasp-url-env');
     try {
       writeFileSync(join(sub.path, '.env'), 'DOWNLOAD_DIR=/from/dotenv\n');
-      const { stdout } = await promisify(execFile)(BIN, ['fasp-url', SEED_URL, '--format', 'transfer-spec'], { cwd: sub.path, env: env(), encoding: 'utf8' });
+      const { stdout } = await runCli(['fasp-url', SEED_URL, '--format', 'transfer-spec'], { cwd: sub.path, env: { HOME: dir.path } });
       expect(JSON.parse(stdout)).toMatchObject({ destination_root: '/from/dotenv' });
     } finally {
       sub.remove();

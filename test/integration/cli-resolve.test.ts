@@ -2,44 +2,20 @@
  * `faspex-ingest resolve` as an operator runs it: a child process, configured only through the
  * environment, against the Faspex simulator (FASPEX_CA_FILE pointing at the test CA).
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { runCli, type CliRun } from '../support/cli.js';
 import { checkToken } from '../support/sim-token.js';
 import { createFaspexSim, type FaspexSim } from '../support/faspex-sim/index.js';
 import { tempDir } from '../support/temp.js';
 
-const BIN = fileURLToPath(new URL('../../bin/faspex-ingest', import.meta.url));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string>, cwd: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: cwd, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function setup(): Promise<{ sim: FaspexSim; env: Record<string, string>; cwd: string; run(args: string[], extra?: Record<string, string>): Promise<Run> }> {
+async function setup(): Promise<{ sim: FaspexSim; env: Record<string, string>; cwd: string; run(args: string[], extra?: Record<string, string>): Promise<CliRun> }> {
   const sim = await createFaspexSim();
   onTestFinished(() => sim.close());
   const dir = tempDir('cli-resolve');
   onTestFinished(() => dir.remove());
   const env = { FASPEX_ALLOWED_HOSTS: sim.allowEntry, FASPEX_CA_FILE: sim.caFile, DOWNLOAD_DIR: `${dir.path}/downloads` };
-  return { sim, env, cwd: dir.path, run: (args, extra = {}) => cli(args, { ...env, ...extra }, dir.path) };
+  return { sim, env, cwd: dir.path, run: (args, extra = {}) => runCli(args, { env: { HOME: dir.path, ...env, ...extra }, cwd: dir.path }) };
 }
 
 describe('faspex-ingest resolve', () => {

@@ -6,6 +6,7 @@ import { runCli } from '../support/cli.js';
 import { startDovecot, type Dovecot } from '../support/dovecot.js';
 import { createFaspexSim, type FaspexSim } from '../support/faspex-sim/index.js';
 import { faspex4Notification } from '../support/notification-mail.js';
+import { alive, invocations } from '../support/fake-ascp/records.js';
 import { serviceEnv } from '../support/service-env.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 import { tempDir, uniqueName, waitFor } from '../support/temp.js';
@@ -101,15 +102,6 @@ describe('run: mail → job → download → manifest', () => {
   });
 });
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-  } catch {
-    return false;
-  }
-}
-
 describe('a second signal', () => {
   it('exits at once, even mid-transfer', async () => {
     const dir = tempDir('sig2');
@@ -129,9 +121,9 @@ describe('a second signal', () => {
       expect(await service.exited).toBe(130);
       expect(service.output()).toContain('second signal: exiting now');
       // the transfer it started does not live on, writing into a folder another worker may resume
-      const started = readFileSync(join(env.FAKE_ASCP_STATE_DIR!, 'invocations.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pid: number });
+      const started = invocations(env.FAKE_ASCP_STATE_DIR!);
       expect(started.length).toBeGreaterThan(0);
-      for (const { pid } of started) await waitFor(() => !isAlive(pid), { what: `ascp ${pid} to be gone`, timeoutMs: 5000 });
+      for (const { pid } of started) await waitFor(() => !alive(pid), { what: `ascp ${pid} to be gone`, timeoutMs: 5000 });
     } finally {
       await service.stop('SIGKILL');
       await Promise.all([dovecot.stop(), sim.close()]);

@@ -3,32 +3,11 @@
  * which packages are complete on disk, what a running service process looks like from /proc.
  * Everything here reads; nothing decides for a test.
  */
+import { invocations } from './fake-ascp/records.js';
 import { existsSync, lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-export interface Invocation {
-  run: number;
-  pid: number;
-  /** ms since the epoch when that ascp started */
-  at: number;
-  argv: string[];
-  envNames: string[];
-}
-
-/** Every ascp the fake recorded in FAKE_ASCP_STATE_DIR/invocations.jsonl. */
-export function invocations(stateDir: string): Invocation[] {
-  const file = join(stateDir, 'invocations.jsonl');
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Invocation);
-}
-
-/** Bytes written by every fake ascp run so far (FAKE_ASCP_STATE_DIR/bytes-<pid>). */
-export function bytesTransferred(stateDir: string): number {
-  if (!existsSync(stateDir)) return 0;
-  return readdirSync(stateDir)
-    .filter((f) => f.startsWith('bytes-'))
-    .reduce((n, f) => n + Number(readFileSync(join(stateDir, f), 'utf8') || 0), 0);
-}
+export { alive, bytesTransferred, invocations, type Invocation } from './fake-ascp/records.js';
 
 export interface CompletePackage {
   folder: string;
@@ -90,15 +69,6 @@ export function rssKiB(pid: number): number | undefined {
     return m ? Number(m[1]) : undefined;
   } catch {
     return undefined;
-  }
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -5,11 +5,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Dovecot } from './dovecot.js';
 import type { FaspexSim } from './faspex-sim/index.js';
 
-export const FAKE_ASCP = fileURLToPath(new URL('./fake-ascp/ascp', import.meta.url));
+import { FAKE_ASCP } from './fake-ascp/records.js';
+
+export { FAKE_ASCP };
 
 export function serviceEnv(o: { redisUrl: string; prefix: string; dovecot: Dovecot; sim: FaspexSim; dir: string; dashboardPort?: number; extra?: Record<string, string> }): Record<string, string> {
   const key = join(o.dir, 'aspera_tokenauth_id_rsa');

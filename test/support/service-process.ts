@@ -10,19 +10,25 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-export function startServiceProcess(command: string[], env: Record<string, string>, cwd: string): ServiceProcess {
-  const child = spawn(process.execPath, [BIN, ...command], {
+/** `nodeArgs`: flags for node itself (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+export function startServiceProcess(command: string[], env: Record<string, string>, cwd: string, nodeArgs: string[] = []): ServiceProcess {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, ...command], {
     cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  const chunks: string[] = [];
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => chunks.push(d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => chunks.push(d));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   return {
     child,
-    output: () => out,
+    output: () => {
+      // joined lazily: tens of thousands of log lines would make repeated string += quadratic
+      const all = chunks.join('');
+      chunks.splice(0, chunks.length, all);
+      return all;
+    },
     exited,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

@@ -3,10 +3,10 @@
  * sim tokens (no HTTP), a per-test ascp wrapper carrying the FAKE_* switches (so tests never
  * touch process.env), a config, a logger whose lines are kept, and the fake's invocation log.
  */
+import { FAKE_ASCP, invocations, type Invocation } from './records.js';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
 import type { DownloadContext } from '../../../src/ascp/download-package.js';
 import { loadConfig, type Config } from '../../../src/config/config.js';
@@ -16,14 +16,8 @@ import { createLogger } from '../../../src/log/logger.js';
 import { mintToken } from '../sim-token.js';
 import { tempDir } from '../temp.js';
 
-export const FAKE_ASCP = fileURLToPath(new URL('./ascp', import.meta.url));
+export { alive, FAKE_ASCP, type Invocation } from './records.js';
 
-export interface Invocation {
-  run: number;
-  pid: number;
-  argv: string[];
-  envNames: string[];
-}
 
 export interface FakeAscpSetup {
   root: string;
@@ -121,23 +115,10 @@ export function setupFakeAscp(options: SetupOptions = {}): FakeAscpSetup {
       config: setup.config, logger, resolver: setup.resolver, ascp: { path: wrapper, sshKeyPath: key },
       onLog: (line) => void setup.lines.push(line), timing: { connectTimeoutMs: 5_000, sessionStartMs: 10_000, graceMs: 2_000 }, ...over,
     }),
-    invocations: () => {
-      const file = join(stateDir, 'invocations.jsonl');
-      return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Invocation) : [];
-    },
+    invocations: () => invocations(stateDir),
   };
   const logger = createLogger({ level: 'debug', destination: { write: (s: string) => void setup.logs.push(s) } });
   setup.config = loadConfig({ FASPEX_ALLOWED_HOSTS: 'fx.example.com', DOWNLOAD_DIR: downloads, DATA_DIR: join(root, 'data') }, 'download', root);
   if (options.stallSeconds !== undefined) setup.config.downloads.stallSeconds = options.stallSeconds;
   return setup;
-}
-
-/** true while a process with this pid exists */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
