@@ -161,7 +161,10 @@ function exitWords(end: RunEnd): string {
 
 function withDiagnostics(message: string, diagnostics: string): string {
   const last = lastMeaningfulLine(diagnostics);
-  return last && !message.includes(last) ? `${message}; ascp said: ${last}` : message;
+  if (!last || message.includes(last)) return message;
+  // "Session Stop (Error: X)" adds nothing when the management event already gave X
+  const said = /\(Error: (.*)\)\s*$/.exec(last)?.[1];
+  return said && message.includes(said) ? message : `${message}; ascp said: ${last}`;
 }
 
 /** The most telling line of ascp's text output: a "Session Stop (Error: …)" if there is one. */

@@ -74,7 +74,7 @@ export function classifyTransportError(err: unknown, ctx: RequestContext, timeou
       : network === 'ENOTFOUND' || network === 'EAI_AGAIN' ? 'could not be found in DNS'
         : network === 'ECONNRESET' || network === 'UND_ERR_SOCKET' || network === 'EPIPE' ? 'closed the connection unexpectedly'
           : 'could not be reached';
-    return transient('NETWORK', `Faspex server ${host} ${why} (${network}) while fetching ${ctx.what}; will retry later`, details, err);
+    return transient('NETWORK', `Faspex server ${host} ${why} (${network}) while fetching ${ctx.what}`, details, err);
   }
   const message = err instanceof Error ? err.message : String(err);
   return transient('NETWORK', `request to ${host} for ${ctx.what} failed: ${maskText(message)}`, details, err);
@@ -83,7 +83,7 @@ export function classifyTransportError(err: unknown, ctx: RequestContext, timeou
 export function timeoutError(ctx: RequestContext, timeoutMs: number, cause?: unknown): IngestError {
   const host = hostOf(ctx.url);
   return transient('TIMEOUT',
-    `Faspex server ${host} did not answer ${ctx.what} within ${Math.round(timeoutMs / 100) / 10} s (FASPEX_TIMEOUT_SECONDS); will retry later`,
+    `Faspex server ${host} did not answer ${ctx.what} within ${Math.round(timeoutMs / 100) / 10} s (FASPEX_TIMEOUT_SECONDS)`,
     { host, timeoutMs }, cause);
 }
 
@@ -136,9 +136,9 @@ export function classifyStatus(status: number, ctx: RequestContext): IngestError
   if (status === 404 || status === 410) {
     return pick('NOT_FOUND', 'never', `${at} (not found) for ${ctx.what}: the package does not exist (any more) on this server, or the link was mistyped`);
   }
-  if (status === 408) return pick('TIMEOUT', 'later', `${at} (request timeout) for ${ctx.what}; will retry later`);
-  if (status === 429) return pick('SERVER_ERROR', 'later', `${at} (too many requests) for ${ctx.what}; will retry later`);
-  if (status >= 500) return pick('SERVER_ERROR', 'later', `${at} (server error) for ${ctx.what}; will retry later`);
+  if (status === 408) return pick('TIMEOUT', 'later', `${at} (request timeout) for ${ctx.what}`);
+  if (status === 429) return pick('SERVER_ERROR', 'later', `${at} (too many requests) for ${ctx.what}`);
+  if (status >= 500) return pick('SERVER_ERROR', 'later', `${at} (server error) for ${ctx.what}`);
   return pick('BAD_RESPONSE', 'never', `${at} for ${ctx.what}, which this client does not expect (a Faspex 4 server answers 200)`);
 }
 

@@ -51,7 +51,7 @@ export function classifyLink(raw: string): LinkVerdict {
   try {
     url = new URL(text);
   } catch {
-    return { ok: false, what: 'invalid', reason: 'not a URL' };
+    return { ok: false, what: 'invalid', reason: 'not a URL (a package link starts with https:// or faspe://)' };
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return { ok: false, what: 'not-faspex', reason: `${url.protocol} is not a web link` };
   if (url.username || url.password) return { ok: false, what: 'invalid', reason: 'a link with a user name or password in it is never followed' };

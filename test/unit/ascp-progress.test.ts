@@ -77,6 +77,12 @@ describe('decideOutcome', () => {
     expect(!o.ok && o.message).toMatch(/ascp said: Session Stop {2}\(Error: Disk write failed\)/);
   });
 
+  it('does not repeat what the ERROR event already said', () => {
+    const diagnostics = 'Session Stop  (Error: Disk write failed: No space left on disk)\n';
+    const o = decideOutcome(end({ lastEvent: ev('ERROR', { Code: 25, Description: 'Disk write failed: No space left on disk' }), eventCount: 3, exitCode: 1, diagnostics }));
+    expect(!o.ok && o.message).toBe('the download disk is full: free space in the download folder, then retry (ascp error 25 NO_SPACE_LEFT: Disk write failed: No space left on disk)');
+  });
+
   it.each([
     ['', undefined],
     ['one\ntwo\n', 'two'],

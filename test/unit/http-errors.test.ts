@@ -14,9 +14,9 @@ describe('classifyStatus', () => {
     [410, 'NOT_FOUND', 'never', /not found/],
     [408, 'TIMEOUT', 'later', /timeout/],
     [429, 'SERVER_ERROR', 'later', /too many/],
-    [500, 'SERVER_ERROR', 'later', /will retry/],
-    [502, 'SERVER_ERROR', 'later', /will retry/],
-    [503, 'SERVER_ERROR', 'later', /will retry/],
+    [500, 'SERVER_ERROR', 'later', /server error/],
+    [502, 'SERVER_ERROR', 'later', /server error/],
+    [503, 'SERVER_ERROR', 'later', /server error/],
     [406, 'BAD_RESPONSE', 'never', /does not expect/],
     [415, 'BAD_RESPONSE', 'never', /does not expect/],
   ])('%i → %s (%s)', (status, code, retry, message) => {
