@@ -26,19 +26,3 @@ export class UsageError extends Error {
 
 /** Exit status conventions, documented in the README. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
-
-/** For commands whose issue is still open: says so plainly instead of pretending. */
-export function notBuiltYet(name: string, summary: string, args = ''): CliCommand {
-  return {
-    register(program) {
-      program
-        .command(`${name}${args ? ` ${args}` : ''}`)
-        .description(`${summary} (not built yet)`)
-        .allowUnknownOption(true)
-        .helpOption('-h, --help', 'show help')
-        .action(() => {
-          throw new UsageError(`\`${name}\` is not built yet in this version of faspex-ingest`);
-        });
-    },
-  };
-}

@@ -48,6 +48,3 @@ export interface TransferSpec {
   destination_root?: string;
   resume_policy?: ResumePolicy;
 }
-
-/** Field names whose values are secrets (masked in every output unless --show-secrets). */
-export const SECRET_FIELDS = ['token', 'cookie'] as const;

@@ -3,7 +3,7 @@
  * can leak a secret by forgetting to redact it.
  */
 import { pino, type Logger, type LoggerOptions, type DestinationStream } from 'pino';
-import { maskDeep, maskText } from './secrets.js';
+import { maskDeep } from './secrets.js';
 
 export type { Logger } from 'pino';
 
@@ -40,6 +40,3 @@ function maskChildBindings(logger: Logger): Logger {
   } as unknown as Logger['child'];
   return logger;
 }
-
-/** For plain text that goes straight to a terminal (CLI one-line errors). */
-export const maskForDisplay = maskText;
