@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { fileVariable } from '../src/config/secret-files.js';
 import { VARIABLES } from '../src/config/variables.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -14,8 +15,11 @@ const EXAMPLE_VALUES: Record<string, string> = {
   FASPEX_ALLOWED_HOSTS: 'faspex.example.com,*.faspex.example.org',
   IMAP_HOST: 'imap.example.com',
   IMAP_USER: 'ingest@example.com',
-  IMAP_PASSWORD: 'change-me',
 };
+
+const fileDoc = (name: string): string =>
+  `File holding ${name} (e.g. a Docker or Kubernetes secret), its trailing newline removed; set this or ${name}, not both.`;
+const isSecret = (spec: object): boolean => 'secret' in spec && spec.secret === true;
 
 const defaultOf = (spec: object): string | undefined => ('default' in spec ? (spec as { default?: string }).default : undefined);
 
@@ -26,6 +30,7 @@ export function envExample(): string {
     const lines = groups.get(spec.group) ?? [];
     lines.push(`# ${spec.doc}${def !== undefined ? ` Default: ${def}.` : ''}`);
     lines.push(EXAMPLE_VALUES[name] ? `${name}=${EXAMPLE_VALUES[name]}` : `# ${name}=${def ?? ''}`, '');
+    if (isSecret(spec)) lines.push(`# ${fileDoc(name)}`, `# ${fileVariable(name)}=`, '');
     groups.set(spec.group, lines);
   }
   let out = '# faspex-ingest configuration. Copy to .env and fill in; the environment overrides this file.\n';
@@ -35,9 +40,10 @@ export function envExample(): string {
 }
 
 export function configTable(): string {
-  const rows = Object.entries(VARIABLES).map(([name, spec]) => {
+  const rows = Object.entries(VARIABLES).flatMap(([name, spec]) => {
     const def = defaultOf(spec);
-    return `| \`${name}\` | ${spec.doc.replace(/\|/g, '\\|')} | ${def !== undefined ? `\`${def}\`` : '-'} |`;
+    const row = `| \`${name}\` | ${spec.doc.replace(/\|/g, '\\|')} | ${def !== undefined ? `\`${def}\`` : '-'} |`;
+    return isSecret(spec) ? [row, `| \`${fileVariable(name)}\` | ${fileDoc(name)} | - |`] : [row];
   });
   return ['| variable | meaning | default |', '|---|---|---|', ...rows].join('\n');
 }

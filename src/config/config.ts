@@ -6,7 +6,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import type { AllowedHost } from '../faspex/allowlist.js';
-import { VARIABLES, type VariableName, type VariableValue } from './variables.js';
+import { registerSecret } from '../log/secrets.js';
+import { readSecretFileFrom, resolveSecretFiles } from './secret-files.js';
+import { SECRET_VARIABLES, VARIABLES, type VariableName, type VariableValue } from './variables.js';
 
 export type Role = 'run' | 'listen' | 'work' | 'dashboard' | 'download' | 'resolve' | 'enqueue' | 'status' | 'demo' | 'offline';
 
@@ -88,8 +90,11 @@ export function environmentWithDotenv(env: NodeJS.ProcessEnv, dir = process.cwd(
   return { ...fromFile, ...env };
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv, role: Role, cwd = process.cwd()): Config {
-  const problems: string[] = [];
+export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.cwd()): Config {
+  const files = resolveSecretFiles(given, SECRET_VARIABLES, readSecretFileFrom(cwd));
+  const env = files.env;
+  const problems: string[] = [...files.problems];
+  for (const name of SECRET_VARIABLES) registerSecret(env[name]);
   const read = <K extends VariableName>(name: K): VariableValue<K> | undefined => {
     const spec = VARIABLES[name];
     const rawValue = env[name];
@@ -106,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: Role, cwd = process.cwd
   };
 
   for (const name of REQUIRED_BY_ROLE[role] ?? []) {
+    if (files.failed.has(name)) continue;
     if (env[name] === undefined || env[name] === '') problems.push(`${name} is required for \`${role}\` (${VARIABLES[name].doc})`);
   }
 

@@ -76,6 +76,7 @@ export interface VariableSpec<T> {
   parse: Parser<T>;
   /** value used when the variable is unset or empty; undefined means "no default" */
   default?: string;
+  /** masked in errors and logs, and also readable from a file named by NAME_FILE */
   secret?: boolean;
   /** one line for `.env.example` and the README */
   doc: string;
@@ -151,4 +152,10 @@ export const VARIABLES = {
 } as const;
 
 export type VariableName = keyof typeof VARIABLES;
+
+/** Variables marked secret: each also has a NAME_FILE form (src/config/secret-files.ts). */
+export const SECRET_VARIABLES: readonly VariableName[] = (Object.keys(VARIABLES) as VariableName[]).filter((name) => {
+  const spec: VariableSpec<unknown> = VARIABLES[name];
+  return spec.secret === true;
+});
 export type VariableValue<K extends VariableName> = ReturnType<(typeof VARIABLES)[K]['parse']>;

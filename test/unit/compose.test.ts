@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { SECRET_VARIABLES } from '../../src/config/variables.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const COMPOSE = join(ROOT, 'docker-compose.yml');
@@ -66,6 +67,28 @@ describe('docker-compose.yml', () => {
     expect(redis).toContain('test: ["CMD", "redis-cli", "ping"]');
     expect(compose).toMatch(/^volumes:\n {2}downloads:\n {2}redis-data:/m);
   });
+
+  it('hands passwords over as compose secrets read through NAME_FILE, never through .env', () => {
+    const declared = new Map([...compose.matchAll(/^ {2}([a-z_]+):\n {4}(?:#.*\n {4})?file: (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+    const wanted: Record<string, string[]> = {
+      dashboard: ['DASHBOARD_PASSWORD'],
+      listener: ['IMAP_PASSWORD', 'DASHBOARD_PASSWORD'],
+      workers: ['FASPEX_PASSWORD', 'DASHBOARD_PASSWORD'],
+    };
+    for (const [name, variables] of Object.entries(wanted)) {
+      const block = service(name);
+      for (const variable of variables) {
+        expect(SECRET_VARIABLES, variable).toContain(variable);
+        const secret = variable.toLowerCase();
+        expect(block, `${name} ${variable}`).toContain(`${variable}_FILE: /run/secrets/${secret}`);
+        expect(block, `${name} ${variable}`).toMatch(new RegExp(`secrets:\\n(\\s+- \\w+\\n)*\\s+- ${secret}\\n`));
+        expect(declared.get(secret), secret).toBe(`./secrets/${secret}`);
+      }
+    }
+    const example = readFileSync(join(ROOT, '.env.example'), 'utf8');
+    // a password left in .env would clash with its _FILE form ("both are set")
+    for (const variable of ['IMAP_PASSWORD', 'DASHBOARD_PASSWORD', 'FASPEX_PASSWORD']) expect(example).not.toMatch(new RegExp(`^${variable}=`, 'm'));
+  });
 });
 
 describe('Dockerfile', () => {
@@ -85,7 +108,7 @@ describe('Dockerfile', () => {
   });
 
   it('keeps secrets, local state and dependencies out of the build context', () => {
-    for (const entry of ['.env', 'node_modules', 'data', 'downloads', '.git', 'aspera']) expect(dockerignore, entry).toContain(entry);
+    for (const entry of ['.env', 'secrets', 'node_modules', 'data', 'downloads', '.git', 'aspera']) expect(dockerignore, entry).toContain(entry);
     // tsx resolves the sources through tsconfig.json; the CLI needs bin/ and src/ in the image.
     for (const needed of ['src', 'bin', 'tsconfig.json', 'package.json', 'package-lock.json']) expect(dockerignore, needed).not.toContain(needed);
   });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
-import { VARIABLES } from '../../src/config/variables.js';
+import { SECRET_VARIABLES, VARIABLES } from '../../src/config/variables.js';
 
 const base = { FASPEX_ALLOWED_HOSTS: 'faspex.example.com', IMAP_HOST: 'imap.example.com', IMAP_USER: 'u', IMAP_PASSWORD: 'p' };
 
@@ -62,7 +62,7 @@ describe('loadConfig', () => {
   it('documents every variable in .env.example and the README', () => {
     const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    for (const name of Object.keys(VARIABLES)) {
+    for (const name of [...Object.keys(VARIABLES), ...SECRET_VARIABLES.map((n) => `${n}_FILE`)]) {
       expect(example, `.env.example lacks ${name}`).toMatch(new RegExp(`^#? ?${name}=`, 'm'));
       expect(readme, `README lacks ${name}`).toContain(`\`${name}\``);
     }
