@@ -16,6 +16,7 @@
  * - Redis down: nothing is marked handled; the batch is retried after backoff.
  * - Links to hosts outside FASPEX_ALLOWED_HOSTS are recorded as refused, never queued.
  */
+import { DEFAULT_INBOX_ID, InboxStatusPublisher } from '../src/mail/inbox-status.js';
 import { MailListener } from '../src/mail/listener.js';
 import { downloadJobOptions, enqueueDownloads } from '../src/queue/producer.js';
 import type { Role } from '../src/service/role.js';
@@ -25,6 +26,15 @@ export async function startListener(ctx: ServiceContext): Promise<Role & { liste
   const { config, metrics } = ctx;
   if (!config.imap) throw new Error('IMAP_HOST is not set');
   const jobOptions = downloadJobOptions(config.workers);
+  const log = ctx.logger.child({ role: 'listener' });
+  // Health for the dashboard and /metrics, wherever they run (src/mail/inbox-status.ts).
+  const inbox = new InboxStatusPublisher({
+    redis: ctx.redis,
+    prefix: config.redis.prefix,
+    inbox: DEFAULT_INBOX_ID,
+    label: `${config.imap.user}@${config.imap.host}/${config.imap.mailbox}`,
+    onError: (err) => log.debug({ err }, 'could not publish the inbox status'),
+  });
   const listener = new MailListener({
     imap: config.imap,
     redis: ctx.connect('worker'),
@@ -36,12 +46,19 @@ export async function startListener(ctx: ServiceContext): Promise<Role & { liste
       config.mail.allowedForwarders && config.mail.authservId
         ? { allowedForwarders: config.mail.allowedForwarders, authservId: config.mail.authservId }
         : undefined,
-    logger: ctx.logger.child({ role: 'listener' }),
+    logger: log,
     events: {
+      connected: ({ idle }) => void inbox.apply({ type: 'connected', idle }),
+      disconnected: ({ reason }) => void inbox.apply({ type: 'disconnected', reason }),
+      backlog: ({ count }) => void inbox.apply({ type: 'backlog', count }),
+      synced: () => void inbox.apply({ type: 'synced' }),
       mail: (report) => {
         metrics.mailsRead.inc();
         metrics.linksFound.inc(report.links);
         if (report.outcome === 'failed' || report.outcome === 'refused') metrics.mailsFailed.inc({ reason: report.outcome });
+        const queued = report.outcome === 'queued';
+        if (queued && report.receivedAt) metrics.mailQueueLatency.observe(Math.max(0, (Date.now() - report.receivedAt.getTime()) / 1000));
+        void inbox.apply({ type: 'mail', queued });
       },
     },
   });
@@ -49,7 +66,10 @@ export async function startListener(ctx: ServiceContext): Promise<Role & { liste
   return {
     name: 'listener',
     listener,
-    stop: () => listener.stop(),
+    stop: async () => {
+      await listener.stop();
+      await inbox.stop();
+    },
     health: () => {
       const s = listener.status();
       return s.connected ? { ok: true, detail: `IMAP connected; last UID ${s.lastUid ?? '-'}` } : { ok: false, detail: s.lastError ? `IMAP not connected: ${s.lastError}` : 'IMAP not connected yet' };

@@ -15,6 +15,8 @@ export interface MessageMeta {
   size: number | undefined;
   structure: MessageStructureObject | undefined;
   header: Buffer;
+  /** INTERNALDATE: when the server received it */
+  internalDate?: Date | undefined;
 }
 
 export interface FetchedMessage {
@@ -28,11 +30,12 @@ export interface FetchedMessage {
 export async function fetchMeta(client: ImapFlow, uids: readonly number[]): Promise<MessageMeta[]> {
   const out: MessageMeta[] = [];
   const rows: FetchMessageObject[] = [];
-  for await (const row of client.fetch(uidSet(uids), { uid: true, size: true, bodyStructure: true, headers: true }, { uid: true })) {
+  for await (const row of client.fetch(uidSet(uids), { uid: true, size: true, bodyStructure: true, headers: true, internalDate: true }, { uid: true })) {
     rows.push(row);
   }
   for (const row of rows) {
-    out.push({ uid: row.uid, size: row.size, structure: row.bodyStructure, header: row.headers ?? Buffer.alloc(0) });
+    const internalDate = row.internalDate === undefined ? undefined : new Date(row.internalDate);
+    out.push({ uid: row.uid, size: row.size, structure: row.bodyStructure, header: row.headers ?? Buffer.alloc(0), internalDate });
   }
   return out.sort((a, b) => a.uid - b.uid);
 }

@@ -38,15 +38,20 @@ export interface MailReport {
   reason?: string | undefined;
   /** bytes read from the server for this mail: header plus the parts extraction needed */
   bytesFetched: number;
+  /** when the server received it (INTERNALDATE), for the mail → queued latency */
+  receivedAt?: Date | undefined;
 }
 
 export interface MailListenerEvents {
-  connected: [{ mailbox: string; uidValidity: string; lastUid: number }];
+  /** `idle`: the server pushes new mail (IMAP IDLE); false means imapflow polls */
+  connected: [{ mailbox: string; uidValidity: string; lastUid: number; idle: boolean }];
   disconnected: [{ reason: string; retryInMs: number }];
   /** every mail read, whatever came of it (for metrics: mails read, links found) */
   mail: [MailReport];
   /** a mail that could not be read or was refused; also reported as `mail` */
   'mail-failed': [MailReport];
+  /** mails in the folder not yet handled, at the start of a pass and after each chunk */
+  backlog: [{ count: number }];
   /** a pass over new mail finished; `lastUid` is what is now handled */
   synced: [{ lastUid: number }];
 }
@@ -218,7 +223,7 @@ export class MailListener extends EventEmitter<MailListenerEvents> {
     this.progress = progress;
     this.connected = true;
     this.log.info({ uidValidity, lastUid: progress.lastUid }, 'watching mailbox');
-    this.emit('connected', { mailbox: this.deps.imap.mailbox, uidValidity, lastUid: progress.lastUid });
+    this.emit('connected', { mailbox: this.deps.imap.mailbox, uidValidity, lastUid: progress.lastUid, idle: client.capabilities.has('IDLE') });
 
     const kick = () =>
       this.requestSync(client).catch((err: unknown) => {
@@ -259,10 +264,12 @@ export class MailListener extends EventEmitter<MailListenerEvents> {
     // `N:*` returns the highest UID even when it is below N: filter client-side.
     const found = await client.search({ uid: `${progress.lastUid + 1}:*` }, { uid: true });
     const uids = (found || []).filter((u) => u > progress.lastUid).sort((a, b) => a - b);
+    if (uids.length > 0) this.emit('backlog', { count: uids.length });
     for (let i = 0; i < uids.length; i += this.tuning.chunkSize) {
       if (this.stopping) return;
       const metas = (await fetchMeta(client, uids.slice(i, i + this.tuning.chunkSize))).filter((m) => m.uid > progress.lastUid);
       if (!(await processChunk(this.processContext(client), metas, progress))) return;
+      this.emit('backlog', { count: Math.max(0, uids.length - i - this.tuning.chunkSize) });
     }
     this.lastSyncAt = new Date();
     this.emit('synced', { lastUid: progress.lastUid });

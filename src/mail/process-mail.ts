@@ -103,7 +103,7 @@ function sourceOf(m: Mail, mailbox: string, uidValidity: string): DownloadJobDat
 
 function report(ctx: ProcessContext, m: Mail, uidValidity: string, jobsAdded: number): void {
   const { decision, outcome } = m;
-  const r: MailReport = { uid: m.meta.uid, uidValidity, messageId: m.messageId, outcome, links: decision.links.length, jobsAdded, warnings: decision.warnings, reason: decision.reason, bytesFetched: m.bytesFetched };
+  const r: MailReport = { uid: m.meta.uid, uidValidity, messageId: m.messageId, outcome, links: decision.links.length, jobsAdded, warnings: decision.warnings, reason: decision.reason, bytesFetched: m.bytesFetched, receivedAt: m.meta.internalDate };
   const bad = outcome === 'failed' || outcome === 'refused';
   ctx.log[bad ? 'warn' : 'info']({ ...r, links: decision.links.map((l) => maskText(l.url)), subject: m.subject }, `mail ${m.meta.uid}: ${outcome}`);
   ctx.emit('mail', r);

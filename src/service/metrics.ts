@@ -9,6 +9,7 @@
  */
 import type { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerStateGauges, withTimeout, type StateSources } from './metrics-state.js';
 
 export const METRIC_PREFIX = 'faspex_ingest_';
 
@@ -17,6 +18,9 @@ export const JOB_STATES = ['waiting', 'active', 'delayed', 'completed', 'failed'
 export type JobState = (typeof JOB_STATES)[number];
 
 /** Transfers last from seconds (a small package) to many hours (terabytes over a thin line). */
+/** A notification is normally queued within seconds; minutes mean the listener lags or was down. */
+const LATENCY_BUCKETS = [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 1800, 3600];
+
 const DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 2 * 3600, 4 * 3600, 12 * 3600, 24 * 3600];
 
 export interface MetricsOptions {
@@ -35,8 +39,12 @@ export interface Metrics {
   readonly packagesFailed: Counter<'code'>;
   readonly bytesDownloaded: Counter;
   readonly downloadDuration: Histogram;
+  /** from the server's INTERNALDATE of a mail to its jobs being in Redis */
+  readonly mailQueueLatency: Histogram;
   /** report these queues' job counts on every scrape; returns a function that stops it */
   watchQueues(queues: readonly Queue[]): () => void;
+  /** report inbox health (from Redis) and DOWNLOAD_DIR's free space on every scrape */
+  watchState(sources: StateSources): void;
 }
 
 export function createMetrics(options: MetricsOptions = {}): Metrics {
@@ -67,6 +75,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   });
 
+  const stateGauges = registerStateGauges(registers, name, timeoutMs);
+
   return {
     registry,
     mailsRead: new Counter({ name: name('mails_read_total'), help: 'Mails read from the watched mailbox', registers }),
@@ -76,6 +86,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     packagesFailed: new Counter({ name: name('packages_failed_total'), help: 'Packages failed for good, by error code', labelNames: ['code'] as const, registers }),
     bytesDownloaded: new Counter({ name: name('bytes_downloaded_total'), help: 'Bytes written by ascp into DOWNLOAD_DIR', registers }),
     downloadDuration: new Histogram({ name: name('download_duration_seconds'), help: 'Time from the start of a download attempt to a complete package', buckets: DURATION_BUCKETS, registers }),
+    mailQueueLatency: new Histogram({ name: name('mail_queue_latency_seconds'), help: 'Time from a mail reaching the server (INTERNALDATE) to its jobs being in Redis', buckets: LATENCY_BUCKETS, registers }),
+    watchState: (sources) => stateGauges.watch(sources),
     watchQueues(queues) {
       const added = queues.filter((q) => !watched.has(q));
       for (const q of added) watched.add(q);
@@ -84,12 +96,4 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       };
     },
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -51,6 +51,7 @@ export async function openServiceContext(config: Config, logger: Logger, target:
   };
   for (const q of Object.values(queues)) q.on('error', (err: Error) => logger.warn({ err: err.message, queue: q.name }, 'queue error'));
   metrics.watchQueues(Object.values(queues));
+  metrics.watchState({ inboxes: { redis: producer, prefix: config.redis.prefix }, downloadDir: config.downloads.dir });
 
   return {
     config,
