@@ -7,23 +7,14 @@ import { isAbsolute, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import type { AllowedHost } from '../faspex/allowlist.js';
 import { registerSecret } from '../log/secrets.js';
+import { DEFAULT_INBOX_ID, type ImapConfig, type InboxConfig } from './inbox.js';
+import { MailboxesFileError, parseMailboxesFile } from './mailboxes-file.js';
 import { readSecretFileFrom, resolveSecretFiles } from './secret-files.js';
 import { SECRET_VARIABLES, VARIABLES, type VariableName, type VariableValue } from './variables.js';
 
 export type Role = 'run' | 'listen' | 'work' | 'dashboard' | 'download' | 'resolve' | 'enqueue' | 'status' | 'demo' | 'offline';
 
-export interface ImapConfig {
-  host: string;
-  port: number;
-  secure: boolean;
-  user: string;
-  password: string;
-  mailbox: string;
-  markKeyword: boolean;
-  moveTo: string | undefined;
-  resyncSeconds: number;
-  startAt: 'oldest' | 'newest';
-}
+export type { ImapConfig, InboxConfig } from './inbox.js';
 
 export interface FaspexConfig {
   allowedHosts: AllowedHost[];
@@ -39,7 +30,11 @@ export interface FaspexConfig {
 export interface Config {
   redis: { url: string | undefined; prefix: string };
   dataDir: string;
+  /** the inbox of the IMAP_* variables, when they are used */
   imap: ImapConfig | undefined;
+  /** every inbox to watch: MAILBOXES_FILE's, or the one of the IMAP_* variables (id `default`) */
+  inboxes: InboxConfig[];
+  listener: { leaseMs: number };
   mail: { allowedForwarders: string[] | undefined; authservId: string | undefined; maxLinks: number };
   faspex: FaspexConfig;
   downloads: { dir: string; ascpPath: string | undefined; ascpSshKey: string | undefined; stallSeconds: number };
@@ -110,8 +105,10 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
     }
   };
 
+  const mailboxesFile = read('MAILBOXES_FILE');
   for (const name of REQUIRED_BY_ROLE[role] ?? []) {
     if (files.failed.has(name)) continue;
+    if (mailboxesFile !== undefined && name.startsWith('IMAP_')) continue;
     if (env[name] === undefined || env[name] === '') problems.push(`${name} is required for \`${role}\` (${VARIABLES[name].doc})`);
   }
 
@@ -133,6 +130,9 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
           startAt: read('IMAP_START_AT')!,
         };
   if (imapHost !== undefined && imap?.user === '') problems.push('IMAP_USER is required when IMAP_HOST is set');
+  if (imapHost !== undefined && mailboxesFile !== undefined) {
+    problems.push('IMAP_HOST and MAILBOXES_FILE both describe inboxes: describe every inbox in MAILBOXES_FILE and unset the IMAP_* variables');
+  }
 
   const username = read('FASPEX_USERNAME');
   const password = read('FASPEX_PASSWORD');
@@ -161,13 +161,38 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
     problems.push('RETRY_MAX_SECONDS must not be smaller than RETRY_BASE_SECONDS');
   }
 
+  const allowedHosts = read('FASPEX_ALLOWED_HOSTS') ?? [];
+  const maxLinks = read('MAIL_MAX_LINKS')!;
+  let inboxes: InboxConfig[] = [];
+  if (mailboxesFile !== undefined && needsInboxes(role)) {
+    try {
+      const file = abs(mailboxesFile);
+      const text = (() => {
+        try {
+          return readFileSync(file, 'utf8');
+        } catch (e) {
+          throw new MailboxesFileError([`MAILBOXES_FILE ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`]);
+        }
+      })();
+      inboxes = parseMailboxesFile(file, text, { allowedHosts, allowedForwarders: forwarders, authservId, maxLinks }, { readFile: readSecretFileFrom(cwd), env });
+      for (const inbox of inboxes) registerSecret(inbox.imap.password);
+    } catch (e) {
+      if (!(e instanceof MailboxesFileError)) throw e;
+      problems.push(...e.problems);
+    }
+  } else if (imap) {
+    inboxes = [{ id: DEFAULT_INBOX_ID, imap, allowedHosts, senderPolicy: forwarders && authservId ? { allowedForwarders: forwarders, authservId } : undefined, maxLinks, downloadFolder: undefined }];
+  }
+
   const config: Config = {
     redis: { url: read('REDIS_URL'), prefix: read('QUEUE_PREFIX')! },
     dataDir: abs(read('DATA_DIR')!),
     imap,
-    mail: { allowedForwarders: forwarders, authservId, maxLinks: read('MAIL_MAX_LINKS')! },
+    inboxes,
+    listener: { leaseMs: read('LISTENER_LEASE_SECONDS')! * 1000 },
+    mail: { allowedForwarders: forwarders, authservId, maxLinks },
     faspex: {
-      allowedHosts: read('FASPEX_ALLOWED_HOSTS') ?? [],
+      allowedHosts,
       username,
       password,
       caFile: mapOptional(read('FASPEX_CA_FILE'), abs),
@@ -196,6 +221,11 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** Only the roles that read mail open the file (and its secrets). */
+function needsInboxes(role: Role): boolean {
+  return role === 'run' || role === 'listen';
 }
 
 function mapOptional<T, U>(value: T | undefined, f: (v: T) => U): U | undefined {

@@ -1,0 +1,223 @@
+/**
+ * MAILBOXES_FILE: several inboxes in one JSON file, validated as strictly as the environment.
+ * Each field reuses the parser of the variable it stands for (variables.ts), so a port or an
+ * allowlist means the same thing in both places; unknown keys are refused (a typo must not
+ * silently fall back to a default); every problem names the file, the mailbox and the field.
+ *
+ * Secrets never sit in the file itself (it ends up in repositories and backups): a password is
+ * `passwordFile` (a path, relative to the file) or `passwordEnv` (the name of a variable). Their
+ * values are never echoed in a message. Pure apart from `readMailboxesFile` and the two secret
+ * readers passed in.
+ */
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import type { AllowedHost } from '../faspex/allowlist.js';
+import { coveredBy } from './allowlist-cover.js';
+import { checkDownloadFolder } from '../ascp/download-subfolder.js';
+import type { ImapConfig, InboxConfig } from './inbox.js';
+import { VARIABLES, type VariableName } from './variables.js';
+
+/** Lower-case letters, digits, `-` and `_`: safe in a Redis key, a metric label and a URL. */
+export const INBOX_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/** What the environment says for the fields a mailbox may leave out. */
+export interface MailboxDefaults {
+  allowedHosts: AllowedHost[];
+  allowedForwarders: string[] | undefined;
+  authservId: string | undefined;
+  maxLinks: number;
+}
+
+export interface SecretSources {
+  readFile(path: string): string;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** A field checked by a variable's own parser, with its message (never the value, for secrets). */
+const byVariable = <K extends VariableName>(name: K) =>
+  z.string().transform((raw, ctx) => {
+    try {
+      return VARIABLES[name].parse(raw) as ReturnType<(typeof VARIABLES)[K]['parse']>;
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  });
+
+const whole = (min: number, max: number) => z.number().int().min(min).max(max);
+const commaList = z.union([z.string(), z.array(z.string()).min(1)]).transform((v) => (Array.isArray(v) ? v.join(',') : v));
+
+const passwordAuth = z
+  .strictObject({
+    method: z.literal('password').default('password'),
+    passwordFile: z.string().min(1).optional(),
+    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable').optional(),
+    password: z.unknown().optional(),
+  })
+  .superRefine((a, ctx) => {
+    if (a.password !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['password'], message: 'is not read from the file itself: write passwordFile (a path) or passwordEnv (a variable name)' });
+    } else if ((a.passwordFile === undefined) === (a.passwordEnv === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'needs exactly one of passwordFile or passwordEnv' });
+    }
+  });
+
+const mailboxSchema = z.strictObject({
+  id: z.string().regex(INBOX_ID, 'use 1-63 lower-case letters, digits, - and _, starting with a letter or digit'),
+  host: byVariable('IMAP_HOST'),
+  port: whole(1, 65535).default(993),
+  secure: z.boolean().default(true),
+  user: byVariable('IMAP_USER'),
+  auth: passwordAuth,
+  folder: byVariable('IMAP_MAILBOX').default('INBOX'),
+  markKeyword: z.boolean().default(true),
+  moveTo: byVariable('IMAP_MOVE_TO').optional(),
+  resyncSeconds: whole(10, 86400).default(300),
+  startAt: z.enum(['oldest', 'newest']).default('oldest'),
+  allowedHosts: commaList.pipe(byVariable('FASPEX_ALLOWED_HOSTS')).optional(),
+  allowedForwarders: commaList.pipe(byVariable('MAIL_ALLOWED_FORWARDERS')).optional(),
+  authservId: byVariable('MAIL_AUTHSERV_ID').optional(),
+  maxLinks: whole(1, 10000).optional(),
+  downloadFolder: z.string().optional(),
+});
+type MailboxEntry = z.infer<typeof mailboxSchema>;
+
+const fileSchema = z.strictObject({ mailboxes: z.array(z.unknown()).min(1, 'lists no mailbox') });
+
+export class MailboxesFileError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+    this.name = 'MailboxesFileError';
+  }
+}
+
+/**
+ * The inboxes a file describes. `file` is the absolute path (for messages and relative paths);
+ * throws MailboxesFileError listing every problem, each starting with `MAILBOXES_FILE <file>`.
+ */
+export function parseMailboxesFile(file: string, text: string, defaults: MailboxDefaults, secrets: SecretSources): InboxConfig[] {
+  const where = `MAILBOXES_FILE ${file}`;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new MailboxesFileError([`${where}: not valid JSON (${(e as Error).message})`]);
+  }
+  const top = fileSchema.safeParse(json);
+  if (!top.success) throw new MailboxesFileError(top.error.issues.map((i) => `${where}: ${describeIssue(i)}`));
+
+  const problems: string[] = [];
+  const inboxes: InboxConfig[] = [];
+  top.data.mailboxes.forEach((raw, index) => {
+    const name = mailboxName(raw, index);
+    const add = (message: string) => problems.push(`${where}: ${name}: ${message}`);
+    const parsed = mailboxSchema.safeParse(raw);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) add(describeIssue(issue));
+      return;
+    }
+    const inbox = toInbox(parsed.data, dirname(file), defaults, secrets, add);
+    if (inbox) inboxes.push(inbox);
+  });
+
+  // Two entries for one id would share a lease and a status; for one folder, its progress.
+  const seen = new Map<string, string>();
+  for (const inbox of inboxes) {
+    const account = `${inbox.imap.user}@${inbox.imap.host}:${inbox.imap.port}/${inbox.imap.mailbox}`.toLowerCase();
+    for (const [key, what] of [[`id ${inbox.id}`, `the id "${inbox.id}"`], [`account ${account}`, `the folder ${account}`]] as const) {
+      const first = seen.get(key);
+      if (first) problems.push(`${where}: mailbox "${inbox.id}": ${what} is already watched by mailbox "${first}"`);
+      else seen.set(key, inbox.id);
+    }
+  }
+  if (problems.length > 0) throw new MailboxesFileError(problems);
+  return inboxes;
+}
+
+function toInbox(m: MailboxEntry, baseDir: string, defaults: MailboxDefaults, secrets: SecretSources, add: (message: string) => void): InboxConfig | undefined {
+  const ok = { value: true };
+  const fail = (message: string) => {
+    ok.value = false;
+    add(message);
+  };
+  const password = readPassword(m.auth, baseDir, secrets, fail);
+
+  const allowedHosts = m.allowedHosts ?? defaults.allowedHosts;
+  if (m.allowedHosts) {
+    // The workers check every link against FASPEX_ALLOWED_HOSTS again: a mailbox may narrow it, never widen it.
+    for (const entry of m.allowedHosts) {
+      if (!coveredBy(entry, defaults.allowedHosts)) fail(`allowedHosts: "${entry.source}" is not within FASPEX_ALLOWED_HOSTS, so the workers would refuse its links; add it there too`);
+    }
+  }
+  const allowedForwarders = m.allowedForwarders ?? defaults.allowedForwarders;
+  const authservId = m.authservId ?? defaults.authservId;
+  if (allowedForwarders !== undefined && authservId === undefined) fail('authservId is required with allowedForwarders (or set MAIL_AUTHSERV_ID): without it a forged From cannot be told apart');
+
+  let downloadFolder: string | undefined;
+  if (m.downloadFolder !== undefined) {
+    const checked = checkDownloadFolder(m.downloadFolder);
+    if (checked.ok) downloadFolder = checked.folder;
+    else fail(`downloadFolder: ${checked.reason}`);
+  }
+  if (!ok.value || password === undefined) return undefined;
+
+  const imap: ImapConfig = {
+    host: m.host,
+    port: m.port,
+    secure: m.secure,
+    user: m.user,
+    password,
+    mailbox: m.folder,
+    markKeyword: m.markKeyword,
+    moveTo: m.moveTo,
+    resyncSeconds: m.resyncSeconds,
+    startAt: m.startAt,
+  };
+  return {
+    id: m.id,
+    imap,
+    allowedHosts,
+    senderPolicy: allowedForwarders && authservId ? { allowedForwarders, authservId } : undefined,
+    maxLinks: m.maxLinks ?? defaults.maxLinks,
+    downloadFolder,
+  };
+}
+
+function readPassword(auth: MailboxEntry['auth'], baseDir: string, secrets: SecretSources, fail: (message: string) => void): string | undefined {
+  if (auth.passwordEnv !== undefined) {
+    const value = secrets.env[auth.passwordEnv];
+    if (value === undefined || value === '') {
+      fail(`auth.passwordEnv: the variable ${auth.passwordEnv} is not set`);
+      return undefined;
+    }
+    return value;
+  }
+  const path = isAbsolute(auth.passwordFile!) ? auth.passwordFile! : resolve(baseDir, auth.passwordFile!);
+  try {
+    // One trailing newline is how editors and `echo` leave a file; it is not part of the password.
+    const value = secrets.readFile(path).replace(/\r?\n$/, '');
+    if (value === '') {
+      fail(`auth.passwordFile: ${path} is empty`);
+      return undefined;
+    }
+    return value;
+  } catch (e) {
+    fail(`auth.passwordFile: ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    return undefined;
+  }
+}
+
+function mailboxName(raw: unknown, index: number): string {
+  const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
+  return typeof id === 'string' && INBOX_ID.test(id) ? `mailbox "${id}"` : `mailbox #${index + 1}`;
+}
+
+/** `field.sub: message`, in words a person acts on; zod's own messages never contain the value. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String).join('.');
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') message = `unknown ${issue.keys.length === 1 ? 'key' : 'keys'} ${issue.keys.map((k) => `"${k}"`).join(', ')} (a typo? see README "Several inboxes")`;
+  else if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) message = 'is required';
+  else message = message.replace(/^Invalid input: /, '');
+  return path ? `${path}: ${message}` : message;
+}
