@@ -23,6 +23,7 @@ import type { PackageResolver } from '../src/faspex/resolved-package.js';
 import { maskText } from '../src/log/secrets.js';
 import { downloadBackoff } from '../src/queue/backoff.js';
 import { createDownloadProcessor, type DownloadOutcomeListener } from '../src/queue/download-processor.js';
+import { renameJob } from '../src/queue/job-name.js';
 import { createNotifyProcessor, notifyJobOptions } from '../src/queue/notify-processor.js';
 import { JOB, QUEUE, type DownloadJobData, type NotifyJobData } from '../src/queue/queues.js';
 import { WorkerManager } from '../src/queue/worker-manager.js';
@@ -64,7 +65,7 @@ export async function startDownloader(ctx: ServiceContext, options: DownloaderOp
 
   manager.register(
     QUEUE.downloads,
-    createDownloadProcessor({ config, logger, resolver, ascp, outcomes, progressIntervalMs: options.progressIntervalMs }),
+    createDownloadProcessor({ config, logger, resolver, ascp, outcomes, progressIntervalMs: options.progressIntervalMs, rename: (id, title) => renameJob(ctx.queues.downloads, id, title) }),
     { concurrency: config.workers.concurrency },
   );
   if (config.workers.webhookUrl) {

@@ -34,7 +34,7 @@ export interface DownloadContext {
   /** readable lines (for BullMQ job.log and the CLI) */
   onLog?: (line: string) => void;
   /** once the server has described the package and its folder is chosen (status, dashboard) */
-  onResolved?: (info: { title?: string; folder: string; totalBytes?: number }) => void;
+  onResolved?: (info: { title?: string; sender?: string; folder: string; totalBytes?: number }) => void;
   /** overrides for ascp's start-up and shutdown timeouts (tests) */
   timing?: AscpTiming;
 }
@@ -74,7 +74,7 @@ export async function downloadPackage(link: PackageLink, ctx: DownloadContext): 
     // A link planted in the folder between attempts must not be written through by the resume.
     await checkContained(ctx.config.downloads.dir, folder);
 
-    ctx.onResolved?.({ title: pkg.title, folder, totalBytes: pkg.totalBytes });
+    ctx.onResolved?.({ title: pkg.title, sender: pkg.sender, folder, totalBytes: pkg.totalBytes });
     const startedAt = new Date();
     log(`downloading ${pkg.title === undefined ? `package ${link.packageId}` : `"${pkg.title}"`} into ${folder}`);
     logger.info({ folder }, 'download starting');

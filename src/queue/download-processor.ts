@@ -22,10 +22,17 @@ import type { Logger } from '../log/logger.js';
 import { maskText } from '../log/secrets.js';
 import { downloadJobSchema, type DownloadJobData } from './queues.js';
 
+/** What job.updateProgress carries: the dashboard's progress bar, rate and ETA come from here. */
 export interface DownloadJobProgress extends DownloadProgress {
   phase: 'resolving' | 'transferring' | 'done';
   title?: string;
+  /** who sent the package, as the Faspex server says */
+  sender?: string;
   folder?: string;
+  /** when this attempt's transfer started (ms since epoch) */
+  startedAt?: number;
+  /** when this progress was written (ms since epoch): a reader can tell a stale rate */
+  at?: number;
 }
 
 export interface DownloadJobResult {
@@ -50,6 +57,8 @@ export interface DownloadProcessorDeps {
   outcomes?: DownloadOutcomeListener;
   /** how often progress is written to Redis at most */
   progressIntervalMs?: number;
+  /** names the job for people once the title is known (job-name.ts renameJob) */
+  rename?: (jobId: string, title: string) => Promise<unknown>;
 }
 
 export function createDownloadProcessor(deps: DownloadProcessorDeps) {
@@ -68,7 +77,10 @@ export function createDownloadProcessor(deps: DownloadProcessorDeps) {
         resolver: deps.resolver,
         ascp: deps.ascp,
         signal,
-        onResolved: ({ title, folder, totalBytes }) => void progress.write({ phase: 'transferring', bytes: 0, total: totalBytes, title, folder }, true),
+        onResolved: ({ title, sender, folder, totalBytes }) => {
+          void progress.write({ phase: 'transferring', bytes: 0, total: totalBytes, title, sender, folder, startedAt: Date.now() }, true);
+          if (title && job.id && deps.rename) deps.rename(job.id, title).catch((err: unknown) => log.debug({ err }, 'could not rename the job'));
+        },
         onProgress: (p) => void progress.write({ phase: 'transferring', ...p }),
         onLog: (line) => void job.log(maskText(line)).catch(() => undefined),
       });
@@ -103,7 +115,7 @@ function throttledProgress(job: Job<DownloadJobData>, intervalMs: number) {
       const now = Date.now();
       if (!force && now - last < intervalMs) return;
       last = now;
-      await job.updateProgress({ ...current }).catch(() => undefined);
+      await job.updateProgress({ ...current, at: now }).catch(() => undefined);
     },
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { Job, Queue } from 'bullmq';
 import { maskText } from '../log/secrets.js';
+import { displayJobName } from './job-name.js';
 import type { DownloadJobProgress, DownloadJobResult } from './download-processor.js';
 import type { DownloadJobData } from './queues.js';
 
@@ -12,6 +13,8 @@ export type ReportedState = (typeof REPORTED_STATES)[number];
 
 export interface JobEntry {
   id: string;
+  /** the package for people: its title once resolved, the mail subject until then (masked) */
+  name: string;
   state: ReportedState;
   kind: string | null;
   server: string | null;
@@ -31,6 +34,7 @@ export function jobEntry(job: Job<DownloadJobData, DownloadJobResult | undefined
   const result = job.returnvalue ?? undefined;
   return {
     id: job.id ?? '',
+    name: displayJobName(job),
     state,
     kind: job.data?.kind ?? null,
     server: job.data?.server ?? null,

@@ -5,7 +5,8 @@
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Config } from '../config/config.js';
 import type { PackageLink } from '../faspex/link.js';
-import { JOB, downloadJobData, downloadJobId, type DownloadJobData } from './queues.js';
+import { initialJobName } from './job-name.js';
+import { downloadJobData, downloadJobId, type DownloadJobData } from './queues.js';
 
 export const DOWNLOAD_BACKOFF = 'faspex-backoff';
 
@@ -54,11 +55,11 @@ export async function enqueueDownloads(
   });
   // addBulk sends one pipeline of addJob scripts; it throws if any of them failed.
   await queue.addBulk(
-    [...unique.entries()].map(([jobId, { link, source }]) => ({
-      name: JOB.download,
-      data: downloadJobData(link, source),
-      opts: { ...options, jobId },
-    })),
+    [...unique.entries()].map(([jobId, { link, source }]) => {
+      const data = downloadJobData(link, source);
+      // named for people (the mail subject, masked) until the worker learns the title
+      return { name: initialJobName(data), data, opts: { ...options, jobId } };
+    }),
   );
   return ids.map((jobId, i) => ({ jobId, added: !existed[i] }));
 }

@@ -25,6 +25,7 @@ describe('enqueue and status', () => {
     expect(report.jobs).toEqual([
       {
         id: 'faspex4-external-faspex.example.com-4822',
+        name: 'package 4822 on faspex.example.com',
         state: 'waiting',
         kind: 'faspex4-external',
         server: 'faspex.example.com',
@@ -41,7 +42,7 @@ describe('enqueue and status', () => {
 
     const human = await runCli(['status'], { env, cwd: cwd.path });
     expect(human.stdout).toContain('downloads: 1 waiting, 0 active, 0 delayed, 0 completed, 0 failed');
-    expect(human.stdout).toContain('waiting   faspex4-external-faspex.example.com-4822');
+    expect(human.stdout).toContain('waiting   faspex4-external-faspex.example.com-4822  "package 4822 on faspex.example.com"');
   });
 
   it.each([

@@ -7,6 +7,7 @@ import { createResolver } from '../../src/faspex/resolver.js';
 import { createLogger } from '../../src/log/logger.js';
 import { downloadBackoff } from '../../src/queue/backoff.js';
 import { createDownloadProcessor } from '../../src/queue/download-processor.js';
+import { renameJob } from '../../src/queue/job-name.js';
 import { recentJobs } from '../../src/queue/job-report.js';
 import { downloadJobOptions, enqueueDownloads } from '../../src/queue/producer.js';
 import { QUEUE, type DownloadJobData } from '../../src/queue/queues.js';
@@ -55,7 +56,7 @@ describe('download processor under a real worker', () => {
     await Promise.all(managers.splice(0).map((m) => m.close()));
   });
 
-  function start(env: Record<string, string> = {}) {
+  function start(env: Record<string, string> = {}, options: { rename?: boolean } = {}) {
     // a fresh run counter, so a scenario list like `code:16@30%,ok` starts at its first item
     const stateDir = mkdtempSync(join(dir.path, 'ascp-'));
     Object.assign(process.env, { FAKE_ASCP_RATE_BPS: '4000000', FAKE_ASCP_FAIL: 'ok', FAKE_ASCP_STATE_DIR: stateDir }, env);
@@ -69,12 +70,12 @@ describe('download processor under a real worker', () => {
     const logger = createLogger({ level: 'silent' });
     const manager = new WorkerManager(connect, { prefix, lockMs: 10_000, backoff: downloadBackoff({ baseMs: 50, maxMs: 50 }) }, logger);
     managers.push(manager);
-    manager.register(QUEUE.downloads, createDownloadProcessor({ config, logger, resolver: createResolver(config.faspex, logger), ascp: { path: FAKE_ASCP, sshKeyPath: key }, progressIntervalMs: 0 }), { concurrency: 1 });
+    manager.register(QUEUE.downloads, createDownloadProcessor({ config, logger, resolver: createResolver(config.faspex, logger), ascp: { path: FAKE_ASCP, sshKeyPath: key }, progressIntervalMs: 0, ...(options.rename ? { rename: (jobId: string, title: string) => renameJob(queue, jobId, title) } : {}) }), { concurrency: 1 });
     return { config, manager };
   }
 
-  async function add(link: string, config: ReturnType<typeof start>['config']) {
-    const [r] = await enqueueDownloads(queue, [{ link: parsePackageLink(link), source: { type: 'cli' } }], downloadJobOptions(config.workers));
+  async function add(link: string, config: ReturnType<typeof start>['config'], source: DownloadJobData['source'] = { type: 'cli' }) {
+    const [r] = await enqueueDownloads(queue, [{ link: parsePackageLink(link), source }], downloadJobOptions(config.workers));
     return r!.jobId;
   }
 
@@ -103,6 +104,23 @@ describe('download processor under a real worker', () => {
     expect(done.attemptsMade).toBe(2);
     expect(done.returnvalue).toMatchObject({ title: 'Dailies', alreadyComplete: false });
     expect((await queue.getJobLogs(id)).logs).toEqual(expect.arrayContaining([expect.stringMatching(/will retry$/), expect.stringMatching(/^attempt 2 of 3/)]));
+  });
+
+  it('a job is named by its mail subject when queued and by the package title once resolved, sender and timing in its progress', async () => {
+    const { config } = start({}, { rename: true });
+    const pkg = sim.addPackage({ title: 'Colour grade v2', sender: 'grader@post.example.com', files: { 'grade.mov': 200_000 } });
+    const id = await add(pkg.links.external, config, { type: 'mail', subject: `Package ready: ${pkg.links.external}` });
+    // the subject quoted the link: the name has it masked
+    const queued = (await queue.getJob(id))!;
+    expect(queued.name).toMatch(/^Package ready: https:\/\/.*passcode=\*\*\*$/);
+    expect(queued.name).not.toContain(pkg.externalPasscode);
+    const done = await waitFor(async () => ((await queue.getJob(id))?.returnvalue ? queue.getJob(id) : undefined), { what: 'completion', timeoutMs: 20_000 });
+    expect(done.name).toBe('Colour grade v2');
+    expect(done.progress).toMatchObject({ phase: 'done', title: 'Colour grade v2', sender: 'grader@post.example.com', startedAt: expect.any(Number), at: expect.any(Number) });
+    // a removed job is not brought back by a late rename
+    await done.remove();
+    expect(await renameJob(queue, id, 'late')).toBe(false);
+    expect(await queue.getJob(id)).toBeUndefined();
   });
 
   it('a shutdown mid-transfer hands the job back without spending an attempt', async () => {

@@ -39,7 +39,7 @@ export function renderStatus(queues: Record<string, QueueCounts>, jobs: JobEntry
   lines.push('');
   for (const j of jobs) {
     const progress = j.progress.bytes !== null ? ` ${formatBytes(j.progress.bytes)}${j.progress.total ? `/${formatBytes(j.progress.total)}` : ''}` : '';
-    lines.push(`${j.state.padEnd(9)} ${j.id}${j.title ? `  "${j.title}"` : ''}${progress}${j.attempts ? `  attempts ${j.attempts}` : ''}`);
+    lines.push(`${j.state.padEnd(9)} ${j.id}  "${j.name}"${progress}${j.attempts ? `  attempts ${j.attempts}` : ''}`);
     if (j.folder) lines.push(`          → ${j.folder}`);
     if (j.reason) lines.push(`          ${j.reason}`);
   }
