@@ -1,0 +1,165 @@
+/**
+ * Wins, holds and gives up one inbox's lease (the imperative shell around lease-policy.ts):
+ * `acquire` waits as a standby until this process holds the lease and returns a Fence; the
+ * fence renews itself and aborts its signal the moment the lease is lost, whoever notices first
+ * (a refused renewal, a renewal that could not be sent in time, or a local check that finds the
+ * bound passed after a pause). Work done under the lease asks `fence.assertHeld()` before each
+ * write that matters, and the writes in Redis check the holder value atomically as well.
+ */
+import { performance } from 'node:perf_hooks';
+import { afterRenew, holderTick, standbyWaitMs, type LeaseTimings } from './lease-policy.js';
+import type { LeaseStore } from './lease-store.js';
+
+export class LeaseLostError extends Error {
+  constructor(readonly reason: string) {
+    super(`the listener lease was lost: ${reason}`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+export interface Fence {
+  /** the fencing token: grows with every acquisition of this inbox's lease */
+  readonly token: number;
+  /** the lease key's value while this process holds it ("<token> <owner>") */
+  readonly holder: string;
+  readonly leaseKey: string;
+  /** aborted (with a LeaseLostError) when the lease is lost or given up */
+  readonly signal: AbortSignal;
+  /** throws LeaseLostError unless the lease is still held by the local bound; no round trip */
+  assertHeld(): void;
+}
+
+export interface LeaseKeeperOptions {
+  store: LeaseStore;
+  timings: LeaseTimings;
+  /** names this process in the lease value (host:pid), for people looking at Redis */
+  owner: string;
+  now?: () => number;
+  onStandby?: (info: { holder: string; retryInMs: number }) => void;
+  onLost?: (reason: string) => void;
+  onError?: (err: unknown) => void;
+}
+
+export class LeaseKeeper {
+  private readonly now: () => number;
+
+  constructor(private readonly o: LeaseKeeperOptions) {
+    this.now = o.now ?? (() => performance.now());
+  }
+
+  /** Resolves once this process holds the lease, or with undefined when `stop` aborts first. */
+  async acquire(stop: AbortSignal): Promise<HeldLease | undefined> {
+    let lastHolder: string | undefined;
+    while (!stop.aborted) {
+      const sentAt = this.now();
+      let wait: number;
+      try {
+        const r = await this.o.store.acquire(this.o.owner, this.o.timings.ttlMs);
+        if (r.acquired) return new HeldLease(this.o, this.now, r.token, r.holder, sentAt);
+        wait = standbyWaitMs(r.pttl, this.o.timings);
+        if (r.holder !== lastHolder) this.o.onStandby?.({ holder: r.holder, retryInMs: wait });
+        lastHolder = r.holder;
+      } catch (err) {
+        this.o.onError?.(err);
+        wait = this.o.timings.retryMaxMs;
+      }
+      await sleep(wait, stop);
+    }
+    return undefined;
+  }
+}
+
+export class HeldLease implements Fence {
+  readonly leaseKey: string;
+  private readonly controller = new AbortController();
+  private validUntil: number;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly o: LeaseKeeperOptions,
+    private readonly now: () => number,
+    readonly token: number,
+    readonly holder: string,
+    sentAt: number,
+  ) {
+    this.leaseKey = o.store.leaseKey;
+    const first = afterRenew({ kind: 'renewed' }, sentAt, now(), Number.POSITIVE_INFINITY, o.timings);
+    this.validUntil = first.kind === 'hold' ? first.validUntil : sentAt;
+    if (first.kind === 'lost') this.lose(first.reason);
+    else this.schedule(first.renewInMs);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get lost(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  assertHeld(): void {
+    if (!this.lost) {
+      const step = holderTick(this.now(), this.validUntil);
+      if (step.kind === 'lost') this.lose(step.reason);
+    }
+    if (this.lost) throw this.controller.signal.reason as LeaseLostError;
+  }
+
+  /** Gives the lease up (graceful stop): a standby takes over without waiting for the expiry. */
+  async release(): Promise<void> {
+    const wasHeld = !this.lost;
+    this.lose('given up', false);
+    if (wasHeld) await this.o.store.release(this.holder).catch((err: unknown) => this.o.onError?.(err));
+  }
+
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => void this.tick(), ms);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.lost) return;
+    const step = holderTick(this.now(), this.validUntil);
+    if (step.kind === 'lost') return this.lose(step.reason);
+    const sentAt = this.now();
+    let outcome: Parameters<typeof afterRenew>[0];
+    try {
+      outcome = (await withDeadline(this.o.store.renew(this.holder, this.o.timings.ttlMs), Math.max(1, this.validUntil - sentAt))) ? { kind: 'renewed' } : { kind: 'refused' };
+    } catch (err) {
+      outcome = { kind: 'error', message: (err as Error).message };
+    }
+    if (this.lost) return;
+    const next = afterRenew(outcome, sentAt, this.now(), this.validUntil, this.o.timings);
+    if (next.kind === 'lost') return this.lose(next.reason);
+    this.validUntil = next.validUntil;
+    this.schedule(next.renewInMs);
+  }
+
+  private lose(reason: string, report = true): void {
+    if (this.lost) return;
+    clearTimeout(this.timer);
+    this.controller.abort(new LeaseLostError(reason));
+    if (report) this.o.onLost?.(reason);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** A renewal that cannot answer before the bound is as good as refused: do not wait past it. */
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer from Redis within ${Math.round(ms)} ms`)), ms))),
+  ]);
+}
