@@ -4,20 +4,9 @@
  */
 import { simpleParser } from 'mailparser';
 import type { AllowedHost } from '../faspex/allowlist.js';
-import type { PackageLink } from '../faspex/link.js';
 import { extractPackageLinks } from './extract/index.js';
 import { checkSender, type SenderPolicy } from './sender-policy.js';
-
-export interface MailDecision {
-  /** `failed` is the listener's: the mail could not be fetched or parsed */
-  kind: 'links' | 'no-link' | 'refused' | 'failed';
-  links: PackageLink[];
-  warnings: string[];
-  reason?: string;
-  messageId?: string;
-  subject?: string;
-  from?: string;
-}
+import type { MailDecision } from './types.js';
 
 /** A notification announces one package, a digest a few; thousands in one mail are an attack. */
 export const DEFAULT_MAX_LINKS = 50;

@@ -1,29 +1,28 @@
 /**
- * Reading mail from IMAP for extraction, in two steps per chunk of UIDs: first what every mail
- * costs little to tell (uid, size, structure, header; no ENVELOPE: mailparser reads the header), then only the parts
- * mime-plan.ts picked (inline text and attached messages, each capped: a 20 MB attachment is
- * never downloaded). Step 2 asks for many mails in one FETCH: mails that need the same sections
- * (most notifications look alike) share one command, split so that no command brings more than
- * a byte budget. Fetch iterators are drained into arrays before any other command is issued: a
- * command inside a `for await` over client.fetch deadlocks imapflow.
+ * Reading mail from IMAP, in two steps per chunk of UIDs: first what every mail costs little to
+ * tell (uid, size, structure, header; no ENVELOPE: mailparser reads the header), then the
+ * sections the caller asks for (read-chunk.ts has mime-plan.ts pick them: inline text and
+ * attached messages), each capped: a 20 MB attachment is never downloaded. Step 2 asks for many
+ * mails in one FETCH: mails that need the same sections (most notifications look alike) share
+ * one command, split so that no command brings more than a byte budget. Fetch iterators are
+ * drained into arrays before any other command is issued: a command inside a `for await` over
+ * client.fetch deadlocks imapflow. Only IMAP here: what the sections mean is mime-plan's.
  */
 import type { FetchMessageObject, ImapFlow, MessageStructureObject } from 'imapflow';
-import { planMessage, planSections, renderMessage, type PlanNode } from './mime-plan.js';
+import type { MessageMeta } from './types.js';
+import { uidSet } from './uid-set.js';
 
-export interface MessageMeta {
-  uid: number;
-  size: number | undefined;
-  structure: MessageStructureObject | undefined;
-  header: Buffer;
-  /** INTERNALDATE: when the server received it */
-  internalDate?: Date | undefined;
-}
-
-export interface FetchedMessage {
-  /** a MIME message with only the parts extraction needs */
-  raw: Buffer;
+export interface FetchedParts {
+  /** section (lower case, as asked) → its bytes */
+  parts: Map<string, Buffer>;
   /** bytes that came over the wire for this mail (header and parts) */
   bytesFetched: number;
+}
+
+/** A mail and the sections to fetch for it (none: nothing in it can hold a link). */
+export interface PartsRequest {
+  meta: MessageMeta;
+  sections: readonly string[];
 }
 
 /** Step 1, for a chunk of UIDs (ascending, already filtered to > lastUid). */
@@ -40,21 +39,19 @@ export async function fetchMeta(client: ImapFlow, uids: readonly number[]): Prom
   return out.sort((a, b) => a.uid - b.uid);
 }
 
-/** Step 2 for one mail: its text parts and attached messages, each capped at `maxPartBytes`. */
-export async function fetchForExtraction(client: ImapFlow, meta: MessageMeta, maxPartBytes: number, maxDepth = 3): Promise<FetchedMessage> {
-  const plan = meta.structure ? planMessage(meta.structure, maxDepth) : undefined;
-  const sections = plan ? planSections(plan) : [];
-  if (sections.length === 0) return render(meta, plan, undefined);
+/** Step 2 for one mail: the sections asked for, each capped at `maxPartBytes`. */
+export async function fetchParts(client: ImapFlow, request: PartsRequest, maxPartBytes: number): Promise<FetchedParts> {
+  const { meta, sections } = request;
+  if (sections.length === 0) return partsOf(meta, undefined);
   const row = await client.fetchOne(String(meta.uid), { uid: true, bodyParts: sections.map((key) => ({ key, maxLength: maxPartBytes })) }, { uid: true });
   if (!row) throw new Error(`message ${meta.uid} disappeared before its parts could be read`);
-  return render(meta, plan, row);
+  return partsOf(meta, row);
 }
 
 export interface BatchOptions {
   maxPartBytes: number;
   /** the most one FETCH may bring, estimated from BODYSTRUCTURE sizes (at least one mail each) */
   budgetBytes: number;
-  maxDepth?: number;
 }
 
 /**
@@ -63,39 +60,38 @@ export interface BatchOptions {
  * (no row for it, or the server refused the command while the connection lives): the caller
  * then reads that one mail alone, which reports its own error. A dead connection throws.
  */
-export async function* fetchForExtractionBatched(client: ImapFlow, metas: readonly MessageMeta[], options: BatchOptions): AsyncGenerator<{ meta: MessageMeta; fetched: FetchedMessage | undefined }> {
-  const groups = new Map<string, { sections: string[]; items: Array<{ meta: MessageMeta; plan: PlanNode | undefined; bytes: number }> }>();
-  for (const meta of metas) {
-    const plan = meta.structure ? planMessage(meta.structure, options.maxDepth ?? 3) : undefined;
-    const sections = plan ? planSections(plan) : [];
+export async function* fetchPartsBatched<R extends PartsRequest>(client: ImapFlow, requests: readonly R[], options: BatchOptions): AsyncGenerator<{ request: R; fetched: FetchedParts | undefined }> {
+  const groups = new Map<string, { sections: readonly string[]; items: Array<{ request: R; bytes: number }> }>();
+  for (const request of requests) {
+    const { meta, sections } = request;
     if (sections.length === 0) {
-      yield { meta, fetched: render(meta, plan, undefined) };
+      yield { request, fetched: partsOf(meta, undefined) };
       continue;
     }
     const key = sections.join('\n');
     let group = groups.get(key);
     if (!group) groups.set(key, (group = { sections, items: [] }));
-    group.items.push({ meta, plan, bytes: estimateBytes(meta, sections, options.maxPartBytes) });
+    group.items.push({ request, bytes: estimateBytes(meta, sections, options.maxPartBytes) });
   }
   for (const { sections, items } of groups.values()) {
     const query = { uid: true, bodyParts: sections.map((key) => ({ key, maxLength: options.maxPartBytes })) } as const;
     for (const batch of byBudget(items, options.budgetBytes)) {
       const rows = new Map<number, FetchMessageObject>();
       try {
-        for await (const row of client.fetch(uidSet(batch.map((i) => i.meta.uid)), query, { uid: true })) rows.set(row.uid, row);
+        for await (const row of client.fetch(uidSet(batch.map((i) => i.request.meta.uid)), query, { uid: true })) rows.set(row.uid, row);
       } catch (err) {
         if (!client.usable) throw err;
         rows.clear();
       }
-      for (const { meta, plan } of batch) {
-        const row = rows.get(meta.uid);
-        yield { meta, fetched: row ? render(meta, plan, row) : undefined };
+      for (const { request } of batch) {
+        const row = rows.get(request.meta.uid);
+        yield { request, fetched: row ? partsOf(request.meta, row) : undefined };
       }
     }
   }
 }
 
-function render(meta: MessageMeta, plan: PlanNode | undefined, row: FetchMessageObject | undefined): FetchedMessage {
+function partsOf(meta: MessageMeta, row: FetchMessageObject | undefined): FetchedParts {
   const parts = new Map<string, Buffer>();
   let bytesFetched = meta.header.length;
   for (const [key, value] of row?.bodyParts ?? []) {
@@ -103,7 +99,7 @@ function render(meta: MessageMeta, plan: PlanNode | undefined, row: FetchMessage
     parts.set(key.replace(/\]?<\d+>$/, '').toLowerCase(), value);
     bytesFetched += value.length;
   }
-  return { raw: renderMessage(meta.header, plan, parts), bytesFetched };
+  return { parts, bytesFetched };
 }
 
 /** What the parts of one mail may weigh: each section capped, all of them at most the mail. */
@@ -131,17 +127,4 @@ function* byBudget<T extends { bytes: number }>(items: readonly T[], budget: num
     bytes += item.bytes;
   }
   if (batch.length > 0) yield batch;
-}
-
-/** An IMAP sequence set for ascending or unordered UIDs, runs collapsed: 1:3,7,9:10. */
-export function uidSet(uids: readonly number[]): string {
-  const sorted = [...new Set(uids)].sort((a, b) => a - b);
-  const out: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-    out.push(i === j ? String(sorted[i]) : `${sorted[i]}:${sorted[j]}`);
-    i = j + 1;
-  }
-  return out.join(',');
 }

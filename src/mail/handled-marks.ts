@@ -4,9 +4,8 @@
  * Redis progress is the source of truth, so a failure here is logged, never fatal.
  */
 import type { ImapFlow, MailboxObject } from 'imapflow';
-import { uidSet } from './fetch-message.js';
-
-export type MailOutcomeKind = 'queued' | 'no-link' | 'failed' | 'refused';
+import type { MailOutcomeKind } from './types.js';
+import { uidSet } from './uid-set.js';
 
 export const KEYWORDS: Record<MailOutcomeKind, string> = {
   queued: '$FaspexQueued',

@@ -8,94 +8,15 @@
  */
 import { EventEmitter } from 'node:events';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import type { Redis } from 'ioredis';
-import type { ImapConfig } from '../config/config.js';
 import { retryDelayMs } from '../errors.js';
-import type { AllowedHost } from '../faspex/allowlist.js';
-import type { PackageLink } from '../faspex/link.js';
 import type { Logger } from '../log/logger.js';
 import { maskText } from '../log/secrets.js';
-import type { EnqueueResult } from '../queue/producer.js';
-import type { DownloadJobData } from '../queue/queues.js';
 import { fetchMeta } from './fetch-message.js';
-import type { MailOutcomeKind } from './handled-marks.js';
 import { MailboxState, mailboxKey, type MailboxProgress } from './mailbox-state.js';
-import { processChunk, type ProcessContext } from './process-mail.js';
-import type { SenderPolicy } from './sender-policy.js';
+import { processChunk } from './process-mail.js';
+import type { MailListenerDeps, MailListenerEvents, MailListenerStatus, MailListenerTuning, ProcessContext } from './types.js';
 
-export type EnqueueItem = { link: PackageLink; source: DownloadJobData['source'] };
-
-export interface MailReport {
-  uid: number;
-  uidValidity: string;
-  messageId?: string | undefined;
-  outcome: MailOutcomeKind;
-  /** package links found (after dedupe and the allowlist) */
-  links: number;
-  /** jobs that were new in the queue (the rest were queued before) */
-  jobsAdded: number;
-  warnings: string[];
-  reason?: string | undefined;
-  /** bytes read from the server for this mail: header plus the parts extraction needed */
-  bytesFetched: number;
-  /** when the server received it (INTERNALDATE), for the mail → queued latency */
-  receivedAt?: Date | undefined;
-}
-
-export interface MailListenerEvents {
-  /** `idle`: the server pushes new mail (IMAP IDLE); false means imapflow polls */
-  connected: [{ mailbox: string; uidValidity: string; lastUid: number; idle: boolean }];
-  disconnected: [{ reason: string; retryInMs: number }];
-  /** every mail read, whatever came of it (for metrics: mails read, links found) */
-  mail: [MailReport];
-  /** a mail that could not be read or was refused; also reported as `mail` */
-  'mail-failed': [MailReport];
-  /** mails in the folder not yet handled, at the start of a pass and after each chunk */
-  backlog: [{ count: number }];
-  /** a pass over new mail finished; `lastUid` is what is now handled */
-  synced: [{ lastUid: number }];
-}
-
-export interface MailListenerStatus {
-  connected: boolean;
-  mailbox: string;
-  uidValidity: string | undefined;
-  lastUid: number | undefined;
-  lastError: string | undefined;
-  lastSyncAt: string | undefined;
-}
-
-export interface MailListenerTuning {
-  autoIdleDelayMs: number;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-  chunkSize: number;
-  maxPartBytes: number;
-  /** the most one FETCH of mail parts may bring (estimated from BODYSTRUCTURE); bounds memory */
-  batchBytes: number;
-  /** reads of one mail that may die with the connection before it is recorded as unreadable */
-  maxAttempts: number;
-  stopTimeoutMs: number;
-}
-
-export interface MailListenerDeps {
-  imap: ImapConfig;
-  /** for the listener's own state (progress, skipped mail) */
-  redis: Redis;
-  /** key prefix, normally config.redis.prefix */
-  prefix: string;
-  /** resolves only once Redis acknowledged the jobs */
-  enqueue: (items: EnqueueItem[]) => Promise<EnqueueResult[]>;
-  allowlist: AllowedHost[];
-  senderPolicy?: SenderPolicy | undefined;
-  /** more package links than this in one mail: the mail is refused (default 50) */
-  maxLinks?: number | undefined;
-  logger: Logger;
-  events?: { [K in keyof MailListenerEvents]?: (...args: MailListenerEvents[K]) => void };
-  tuning?: Partial<MailListenerTuning>;
-  /** tests: wrap or observe the client */
-  createClient?: (options: ImapFlowOptions) => ImapFlow;
-}
+export type { EnqueueItem, MailListenerDeps, MailListenerEvents, MailListenerStatus, MailListenerTuning, MailReport } from './types.js';
 
 const DEFAULTS: MailListenerTuning = {
   autoIdleDelayMs: 500,

@@ -2,10 +2,12 @@
  * Which parts of a message extraction needs, from its BODYSTRUCTURE, and how to put them back
  * together as a small MIME message mailparser can read. Only inline text/plain and text/html
  * parts and attached messages (message/rfc822, recursively) are fetched; a 20 MB attachment is
- * never downloaded. Pure: the IMAP side is in fetch-message.ts.
+ * never downloaded. Pure: read-chunk.ts plans, has fetch-message.ts bring the sections, then
+ * renders here.
  */
 import { randomBytes } from 'node:crypto';
 import type { MessageStructureObject } from 'imapflow';
+import type { MessageMeta } from './types.js';
 
 export type PlanNode =
   | { kind: 'leaf'; section: string; type: string; params: Record<string, string>; encoding: string | undefined; disposition: string | undefined; dispParams: Record<string, string> }
@@ -13,6 +15,18 @@ export type PlanNode =
   | { kind: 'message'; headerSection: string; body: PlanNode; disposition: string | undefined; dispParams: Record<string, string> };
 
 const TEXT_TYPES = new Set(['text/plain', 'text/html']);
+
+/** One mail's plan and the sections it needs (none: nothing in it can hold a link). */
+export interface MailPlan {
+  meta: MessageMeta;
+  root: PlanNode | undefined;
+  sections: string[];
+}
+
+export function planMail(meta: MessageMeta, maxDepth = 3): MailPlan {
+  const root = meta.structure ? planMessage(meta.structure, maxDepth) : undefined;
+  return { meta, root, sections: root ? planSections(root) : [] };
+}
 
 /** The plan for a whole message; undefined when nothing in it can hold a link. */
 export function planMessage(root: MessageStructureObject, maxDepth = 3): PlanNode | undefined {

@@ -9,28 +9,13 @@
  * is recorded and skipped (never retried forever); a dead connection or a failed enqueue throws,
  * leaving progress where it was so the chunk is read again after backoff.
  */
-import type { ImapFlow } from 'imapflow';
-import type { Logger } from '../log/logger.js';
 import { maskText } from '../log/secrets.js';
 import { downloadJobId, type DownloadJobData } from '../queue/queues.js';
 import { failpoint } from '../service/failpoints.js';
-import type { MessageMeta } from './fetch-message.js';
-import { markHandled, type MailOutcomeKind } from './handled-marks.js';
-import type { EnqueueItem, MailListenerDeps, MailListenerTuning, MailReport } from './listener.js';
-import type { MailboxProgress, MailboxState, SkippedMail } from './mailbox-state.js';
-import { readChunk, type ReadMail } from './read-chunk.js';
-
-export interface ProcessContext {
-  client: ImapFlow;
-  deps: MailListenerDeps;
-  state: MailboxState;
-  tuning: MailListenerTuning;
-  log: Logger;
-  ensuredFolders: Set<string>;
-  /** true once the listener is stopping: a chunk not yet queued is left for the next start */
-  stopping: () => boolean;
-  emit: (name: 'mail' | 'mail-failed', report: MailReport) => void;
-}
+import { markHandled } from './handled-marks.js';
+import type { MailboxProgress, SkippedMail } from './mailbox-state.js';
+import { readChunk } from './read-chunk.js';
+import type { EnqueueItem, MailOutcomeKind, MailReport, MessageMeta, ProcessContext, ReadMail } from './types.js';
 
 interface Mail extends ReadMail {
   outcome: MailOutcomeKind;
