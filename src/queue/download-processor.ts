@@ -14,6 +14,7 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Config } from '../config/config.js';
 import type { AscpInstallation } from '../ascp/locate.js';
+import { resolveDownloadDir } from '../ascp/download-subfolder.js';
 import { downloadPackage, type DownloadProgress, type DownloadResult } from '../ascp/download-package.js';
 import { asIngestError } from '../errors.js';
 import { parsePackageLink } from '../faspex/link.js';
@@ -71,8 +72,11 @@ export function createDownloadProcessor(deps: DownloadProcessorDeps) {
     await progress.write({ phase: 'resolving', bytes: 0 }, true);
     await job.log(`attempt ${job.attemptsMade + 1} of ${job.opts.attempts ?? 1}: resolving ${maskText(link.url)}`);
     try {
+      // An inbox's own folder: checked again here, since the job is only data from Redis.
+      const dir = await resolveDownloadDir(deps.config.downloads.dir, data.folder);
+      const config = dir === deps.config.downloads.dir ? deps.config : { ...deps.config, downloads: { ...deps.config.downloads, dir } };
       const result = await downloadPackage(link, {
-        config: deps.config,
+        config,
         logger: log,
         resolver: deps.resolver,
         ascp: deps.ascp,

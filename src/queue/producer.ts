@@ -36,6 +36,8 @@ export async function enqueueDownloads(
   queue: Queue<DownloadJobData>,
   items: { link: PackageLink; source: DownloadJobData['source'] }[],
   options: JobsOptions,
+  /** the inbox's download folder (relative to DOWNLOAD_DIR), for every job of this call */
+  folder?: string,
 ): Promise<EnqueueResult[]> {
   if (items.length === 0) return [];
   const unique = new Map<string, (typeof items)[number]>();
@@ -56,7 +58,7 @@ export async function enqueueDownloads(
   // addBulk sends one pipeline of addJob scripts; it throws if any of them failed.
   await queue.addBulk(
     [...unique.entries()].map(([jobId, { link, source }]) => {
-      const data = downloadJobData(link, source);
+      const data = downloadJobData(link, source, new Date(), folder);
       // named for people (the mail subject, masked) until the worker learns the title
       return { name: initialJobName(data), data, opts: { ...options, jobId } };
     }),

@@ -27,6 +27,8 @@ export const downloadJobSchema = z.object({
   /** where it came from, for people: a mail (mailbox, uid, message-id, subject) or the CLI */
   source: z.object({
     type: z.enum(['mail', 'cli', 'demo']),
+    /** the inbox id (MAILBOXES_FILE, or `default`) of the mail that announced it */
+    inbox: z.string().optional(),
     mailbox: z.string().optional(),
     uid: z.number().int().optional(),
     uidValidity: z.string().optional(),
@@ -35,6 +37,11 @@ export const downloadJobSchema = z.object({
     from: z.string().optional(),
   }),
   queuedAt: z.string(),
+  /**
+   * the inbox's download folder, relative to DOWNLOAD_DIR; the worker checks it again before
+   * writing (src/ascp/download-subfolder.ts), as anyone who can write Redis can write this
+   */
+  folder: z.string().optional(),
 });
 export type DownloadJobData = z.infer<typeof downloadJobSchema>;
 
@@ -55,7 +62,7 @@ export function downloadJobId(link: Pick<PackageLink, 'kind' | 'server' | 'packa
   return `${link.kind}-${link.server}-${link.packageId}`.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
-export function downloadJobData(link: PackageLink, source: DownloadJobData['source'], now = new Date()): DownloadJobData {
+export function downloadJobData(link: PackageLink, source: DownloadJobData['source'], now = new Date(), folder?: string): DownloadJobData {
   return downloadJobSchema.parse({
     link: link.url,
     kind: link.kind,
@@ -63,5 +70,6 @@ export function downloadJobData(link: PackageLink, source: DownloadJobData['sour
     packageId: link.packageId,
     source,
     queuedAt: now.toISOString(),
+    ...(folder === undefined ? {} : { folder }),
   });
 }

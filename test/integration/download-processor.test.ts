@@ -15,8 +15,8 @@ import { WorkerManager } from '../../src/queue/worker-manager.js';
 import { createFaspexSim, type FaspexSim } from '../support/faspex-sim/index.js';
 import { FAKE_ASCP } from '../support/service-env.js';
 import { tempDir, uniqueName, waitFor } from '../support/temp.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /**
  * The processor's failure contract through a real BullMQ worker: permanent failures end the job
@@ -74,8 +74,8 @@ describe('download processor under a real worker', () => {
     return { config, manager };
   }
 
-  async function add(link: string, config: ReturnType<typeof start>['config'], source: DownloadJobData['source'] = { type: 'cli' }) {
-    const [r] = await enqueueDownloads(queue, [{ link: parsePackageLink(link), source }], downloadJobOptions(config.workers));
+  async function add(link: string, config: ReturnType<typeof start>['config'], source: DownloadJobData['source'] = { type: 'cli' }, folder?: string) {
+    const [r] = await enqueueDownloads(queue, [{ link: parsePackageLink(link), source }], downloadJobOptions(config.workers), folder);
     return r!.jobId;
   }
 
@@ -88,6 +88,24 @@ describe('download processor under a real worker', () => {
     expect(failed.attemptsMade).toBe(1);
     expect(failed.failedReason).toMatch(/web page instead of the package description.*\[LINK_EXPIRED\]/);
     expect(failed.failedReason).not.toContain(pkg.externalPasscode);
+  });
+
+  it("an inbox's download folder is inside DOWNLOAD_DIR, and a job naming a way out fails without writing there", async () => {
+    const { config } = start();
+    const pkg = sim.addPackage({ title: 'Studio B reel', files: { 'b.bin': 1000 } });
+    const id = await add(pkg.links.external, config, { type: 'mail', inbox: 'studio-b' }, 'clients/studio-b');
+    const done = await waitFor(async () => (await queue.getJob(id))?.returnvalue, { what: 'completion', timeoutMs: 20_000 });
+    expect(dirname(done.folder)).toBe(join(config.downloads.dir, 'clients', 'studio-b'));
+    expect(done.folder).toMatch(/Studio B reel$/);
+    expect((await queue.getJob(id))!.data.source.inbox).toBe('studio-b');
+
+    // whoever can write Redis can write a job: the worker checks the folder itself
+    const evil = sim.addPackage({ title: 'escape', files: { 'e.bin': 10 } });
+    const bad = await add(evil.links.external, config, { type: 'mail' }, '../../escaped');
+    const failed = await waitFor(async () => ((await queue.getJob(bad))?.finishedOn ? queue.getJob(bad) : undefined), { what: 'the job to fail' });
+    expect(failed.attemptsMade).toBe(1);
+    expect(failed.failedReason).toMatch(/download folder "..\/..\/escaped" is refused.*\[UNSAFE_PATH\]/);
+    expect(existsSync(join(dir.path, 'escaped'))).toBe(false);
   });
 
   it('a transient failure is retried, and progress names the package while it runs', async () => {
