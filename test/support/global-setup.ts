@@ -2,10 +2,11 @@
  * One real redis-server for the whole run; each test isolates itself with its own queue prefix
  * (see test/support/redis.ts). Tests that crash or restart Redis start their own.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { startRedisServer, type RedisServer } from '../../src/service/redis-server.js';
 
@@ -45,6 +46,11 @@ export async function setup(project: TestProject): Promise<void> {
   if (missing.length > 0) {
     throw new Error(`the tests need real servers that are not installed; run:\n  apt-get update && apt-get install -y ${missing.join(' ')}\n(.ci/run does this itself)`);
   }
+  // Tests spawn bin/faspex-ingest, which runs dist/: build it once here, before the parallel
+  // forks start, rather than have the first few CLI runs race to rebuild (they would wait on
+  // the build lock, but inside their own timeouts).
+  const built = spawnSync(process.execPath, [fileURLToPath(new URL('../../scripts/build.mjs', import.meta.url)), '--if-stale'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (built.status !== 0) throw new Error('npm run build failed (see above): the CLI tests run the compiled dist/');
   dir = mkdtempSync(join(tmpdir(), 'fi-redis-'));
   redis = await startRedisServer({ dir });
   project.provide('redisUrl', redis.url);

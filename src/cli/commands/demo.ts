@@ -19,7 +19,9 @@ export const demoCommand: CliCommand = {
       )
       .action(async (opts: { dir: string; dashboardPort: number; exit?: boolean }) => {
         // The stand-ins live with the tests; the container image leaves test/ out.
-        if (!existsSync(fileURLToPath(new URL('../../../test/support/faspex-sim/index.ts', import.meta.url)))) {
+        // From src/ (tests) the stand-in is index.ts; from dist/ the build compiled it to index.js.
+        const standIn = (ext: string) => existsSync(fileURLToPath(new URL(`../../../test/support/faspex-sim/index.${ext}`, import.meta.url)));
+        if (!standIn('ts') && !standIn('js')) {
           throw new UsageError('`demo` needs the stand-in servers in test/, which this installation does not include: run it from a source checkout');
         }
         const { runDemo } = await import('../../demo/run-demo.js');

@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+// The production build, and the check that keeps dist/ from going stale.
+//
+// Plain JavaScript on purpose: bin/faspex-ingest imports it (in a source checkout only) before
+// any TypeScript has been compiled, and it must run without a TypeScript loader.
+//
+//   node scripts/build.mjs             compile src/ + workers/ to dist/ (npm run build, prepare)
+//   node scripts/build.mjs --if-stale  only when an input changed since the last build (tests)
+//
+// dist/.build-stamp holds a fingerprint (path, size, mtime) of every input as it was when the
+// build started; an input edited during or after a build changes the fingerprint, so the next
+// CLI start rebuilds instead of silently running the old code.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DIST = join(ROOT, 'dist');
+const STAMP = join(DIST, '.build-stamp');
+const LOCK = join(DIST, '.build.lock');
+const ENTRY = join(DIST, 'src', 'cli', 'main.js');
+const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+/** What the build reads: compiled trees, the stand-ins `demo` imports, the build's own config. */
+const INPUT_DIRS = ['src', 'workers', join('test', 'support')];
+const INPUT_FILES = ['tsconfig.json', 'tsconfig.build.json', join('scripts', 'build.mjs')];
+/** The stand-ins' non-TypeScript files (the fake ascp, its .mjs helpers, Dovecot's template). */
+const ASSET_DIR = join('test', 'support');
+const LOCK_WAIT_MS = 300_000;
+
+function walk(dir, out) {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
+
+/** A hash of every input's path, size and mtime: cheap (stat only) and changed by any edit. */
+export function fingerprint() {
+  const files = INPUT_DIRS.flatMap((d) => walk(join(ROOT, d), [])).concat(INPUT_FILES.map((f) => join(ROOT, f)).filter((f) => existsSync(f)));
+  const hash = createHash('sha256');
+  for (const f of files.sort()) {
+    const s = statSync(f);
+    hash.update(`${relative(ROOT, f)}\0${s.size}\0${s.mtimeMs}\n`);
+  }
+  return hash.digest('hex');
+}
+
+export function isFresh() {
+  if (!existsSync(ENTRY)) return false;
+  try {
+    return readFileSync(STAMP, 'utf8').trim() === fingerprint();
+  } catch {
+    return false;
+  }
+}
+
+function copyAssets() {
+  for (const f of walk(join(ROOT, ASSET_DIR), [])) {
+    if (f.endsWith('.ts')) continue;
+    const to = join(DIST, relative(ROOT, f));
+    mkdirSync(dirname(to), { recursive: true });
+    copyFileSync(f, to);
+    chmodSync(to, statSync(f).mode & 0o777);
+  }
+}
+
+/**
+ * Compiles to dist/ and stamps it. tsc's diagnostics go to stderr (stdout may be a pipe a test
+ * reads). Returns tsc's exit code: 0 clean, 2 type errors but JavaScript emitted (stamped: it
+ * runs like tsx would, and the next start does not rebuild again), 1 nothing emitted.
+ */
+export function build() {
+  if (!existsSync(TSC)) {
+    process.stderr.write(`faspex-ingest: cannot build dist/: typescript is not installed (${relative(ROOT, TSC)}). Run: npm ci\n`);
+    return 1;
+  }
+  const before = fingerprint();
+  mkdirSync(DIST, { recursive: true });
+  const r = spawnSync(process.execPath, [TSC, '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: ['ignore', 2, 'inherit'] });
+  const code = r.status ?? 1;
+  if (code === 1 || !existsSync(ENTRY)) return 1;
+  copyAssets();
+  const tmp = `${STAMP}.${process.pid}`;
+  writeFileSync(tmp, `${before}\n`);
+  renameSync(tmp, STAMP);
+  return code;
+}
+
+function pidAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
+/** One builder at a time: parallel test workers may all start the CLI after an edit. */
+function withLock(fn) {
+  mkdirSync(DIST, { recursive: true });
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      const fd = openSync(LOCK, 'wx');
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      const holder = Number(readFileSync(LOCK, { encoding: 'utf8', flag: 'r' }) || 0);
+      // A holder that died (or had not yet written its pid long ago) leaves the lock to us.
+      if (holder > 0 && !pidAlive(holder)) rmSync(LOCK, { force: true });
+      else if (Date.now() > deadline) throw new Error(`faspex-ingest: waited ${LOCK_WAIT_MS / 1000}s for another build (${LOCK}); remove it if no build is running`, { cause: e });
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(LOCK, { force: true });
+  }
+}
+
+/**
+ * For bin/faspex-ingest in a source checkout: make sure dist/ was built from the sources as they
+ * are now. Rebuilds when typescript is installed; otherwise stops with the command to run.
+ */
+export function ensureFreshBuild() {
+  if (isFresh()) return;
+  if (!existsSync(TSC)) {
+    const why = existsSync(ENTRY) ? 'dist/ is older than the sources in src/' : 'dist/ has not been built';
+    process.stderr.write(`faspex-ingest: ${why}, and typescript (a devDependency) is not installed to rebuild it.\nRun: npm ci   (or, where typescript is installed: npm run build)\n`);
+    process.exit(1);
+  }
+  withLock(() => {
+    if (isFresh()) return; // another process built it while we waited
+    process.stderr.write('faspex-ingest: sources changed since dist/ was built; rebuilding (npm run build)\n');
+    if (build() === 1) {
+      process.stderr.write('faspex-ingest: the build failed (see above); fix it and run: npm run build\n');
+      process.exit(1);
+    }
+  });
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const ifStale = process.argv.includes('--if-stale');
+  process.exitCode = withLock(() => (ifStale && isFresh() ? 0 : build()));
+}
