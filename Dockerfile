@@ -4,15 +4,27 @@
 # installed Transfer SDK / Aspera CLI / Connect folder read-only and point ASCP_PATH (and, when
 # the key is not next to ascp, ASCP_SSH_KEY) at it; see docs/deployment.md.
 
-# Dependencies in their own stage: the runtime image gets node_modules without npm's cache or
-# anything a postinstall left behind, and this layer is rebuilt only when the lockfile changes.
-FROM node:20-bookworm-slim AS deps
+# Build stage: every dependency (typescript is a devDependency), then the compiled dist/, then
+# the devDependencies pruned away, so the runtime stage copies only what runs.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-# tsx is a runtime dependency: the CLI runs the TypeScript sources directly, there is no build.
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# --ignore-scripts: `prepare` (the build) needs the sources, which are not copied yet, so this
+# layer is rebuilt only when the lockfile changes. No dependency needs its install script
+# (package.json allowScripts; docs/deployment.md "Install scripts").
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.mjs scripts/
+COPY src src
+COPY workers workers
+# test/support: the stand-ins `demo` imports; compiled for a clean typecheck, then left out.
+COPY test/support test/support
+RUN node scripts/build.mjs \
+ && rm -rf dist/test dist/.tsbuildinfo dist/.build-stamp \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && npm cache clean --force
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 # redis-server: `run` without REDIS_URL starts its own, so a single container needs no Redis.
 # ca-certificates: Faspex servers are reached over HTTPS.
 RUN apt-get update \
@@ -28,10 +40,13 @@ ENV NODE_ENV=production \
     DASHBOARD_PORT=3000
 
 WORKDIR /app
-COPY --from=deps --chown=root:root /app/node_modules ./node_modules
-# Sources stay owned by root and read-only to the service user: a compromised process cannot
+# Production dependencies and the compiled JavaScript only: no src/, no TypeScript, no tsx.
+# Everything stays owned by root and read-only to the service user: a compromised process cannot
 # rewrite the code it runs.
-COPY . .
+COPY --from=build --chown=root:root /app/node_modules ./node_modules
+COPY --from=build --chown=root:root /app/dist ./dist
+COPY --chown=root:root package.json ./
+COPY --chown=root:root bin bin
 
 # The unprivileged `node` user (uid 1000) of the base image owns only what it must write.
 RUN mkdir -p /data /downloads && chown node:node /data /downloads

@@ -144,7 +144,8 @@ export function ensureFreshBuild() {
   }
   withLock(() => {
     if (isFresh()) return; // another process built it while we waited
-    process.stderr.write('faspex-ingest: sources changed since dist/ was built; rebuilding (npm run build)\n');
+    const why = existsSync(ENTRY) ? 'sources changed since dist/ was built' : 'dist/ has not been built';
+    process.stderr.write(`faspex-ingest: ${why}; building it (npm run build)\n`);
     if (build() === 1) {
       process.stderr.write('faspex-ingest: the build failed (see above); fix it and run: npm run build\n');
       process.exit(1);

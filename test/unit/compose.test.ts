@@ -95,21 +95,34 @@ describe('Dockerfile', () => {
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
   const dockerignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
 
-  it('installs production dependencies in a separate stage and runs the CLI from sources as a non-root user', () => {
-    expect(dockerfile).toMatch(/^FROM node:20\S* AS deps$/m);
-    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev/m);
-    expect(dockerfile).toMatch(/^COPY --from=deps /m);
-    expect(dockerfile).toMatch(/^USER node$/m);
-    expect(dockerfile).toContain('ENTRYPOINT ["node", "bin/faspex-ingest"]');
-    expect(dockerfile).toContain('CMD ["run"]');
-    expect(dockerfile).toContain('VOLUME ["/data", "/downloads"]');
+  it('compiles in a build stage and runs only dist/ and production dependencies, on the current LTS, as a non-root user', () => {
+    const stages = dockerfile.split(/^(?=FROM )/m).slice(1);
+    expect(stages, 'two stages').toHaveLength(2);
+    const [build, runtime] = stages as [string, string];
+    expect(build).toMatch(/^FROM node:24-bookworm-slim AS build$/m);
+    expect(build).toMatch(/^RUN npm ci\b/m);
+    expect(build).toContain('node scripts/build.mjs');
+    expect(build).toContain('npm prune --omit=dev');
+    expect(runtime).toMatch(/^FROM node:24-bookworm-slim$/m);
+    const copies = runtime.split('\n').filter((l) => /^(COPY|ADD)\b/.test(l));
+    expect(copies.map((l) => l.split(/\s+/).at(-1))).toEqual(['./node_modules', './dist', './', 'bin']);
+    // no sources, no build tools, no TypeScript loader in the image that runs
+    expect(runtime).not.toMatch(/^(COPY|ADD)\b.*\b(src|workers|test|tsconfig)/m);
+    expect(runtime.split('\n').filter((l) => !l.startsWith('#')).join('\n')).not.toMatch(/tsx|typescript/);
+    expect(runtime).not.toMatch(/^COPY \. /m);
+    expect(runtime).toMatch(/^USER node$/m);
+    expect(runtime).toContain('ENTRYPOINT ["node", "bin/faspex-ingest"]');
+    expect(runtime).toContain('CMD ["run"]');
+    expect(runtime).toContain('VOLUME ["/data", "/downloads"]');
     // IBM's licence: ascp is mounted at run time, never copied into the image.
     expect(dockerfile).not.toMatch(/^(COPY|ADD)\b.*ascp/im);
   });
 
   it('keeps secrets, local state and dependencies out of the build context', () => {
     for (const entry of ['.env', 'secrets', 'node_modules', 'data', 'downloads', '.git', 'aspera']) expect(dockerignore, entry).toContain(entry);
-    // tsx resolves the sources through tsconfig.json; the CLI needs bin/ and src/ in the image.
-    for (const needed of ['src', 'bin', 'tsconfig.json', 'package.json', 'package-lock.json']) expect(dockerignore, needed).not.toContain(needed);
+    // what the build stage compiles from, and the stand-ins `demo` imports (re-included)
+    for (const needed of ['src', 'workers', 'bin', 'scripts', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json', '.npmrc']) expect(dockerignore, needed).not.toContain(needed);
+    expect(dockerignore).toContain('dist');
+    expect(dockerignore).toContain('!test/support');
   });
 });

@@ -1,0 +1,67 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../src/service/redis-server.js';
+import { BIN } from '../support/cli.js';
+import { startDovecot, type Dovecot } from '../support/dovecot.js';
+import { createFaspexSim, type FaspexSim } from '../support/faspex-sim/index.js';
+import { serviceEnv } from '../support/service-env.js';
+import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
+import { tempDir, uniqueName, waitFor } from '../support/temp.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const PRELOAD = fileURLToPath(new URL('../support/module-trace/preload.mjs', import.meta.url));
+
+/** A module that means a TypeScript loader or TypeScript source is in the process. */
+function isTypeScriptish(id: string): boolean {
+  return /\/node_modules\/(tsx|esbuild|@esbuild|typescript|ts-node|@swc)\//.test(id) || /\.[cm]?tsx?$/.test(id.replace(/[?#].*$/, ''));
+}
+
+/**
+ * `run` as a user starts it (`node bin/faspex-ingest run`) holds every role; after it is up,
+ * its command line, execArgv and every module it loaded (ESM through a resolve hook, CommonJS
+ * through require.cache) show compiled JavaScript from dist/ and no TypeScript loader.
+ */
+describe('the compiled runtime', () => {
+  let dovecot: Dovecot;
+  let sim: FaspexSim;
+  let service: ServiceProcess;
+  const dir = tempDir('runtime');
+  const trace = join(dir.path, 'modules.json');
+
+  beforeAll(async () => {
+    [dovecot, sim] = await Promise.all([startDovecot(), createFaspexSim()]);
+    const env = serviceEnv({ redisUrl: inject('redisUrl'), prefix: uniqueName('rt'), dovecot, sim, dir: dir.path, dashboardPort: await freePort() });
+    service = startServiceProcess(['run'], { ...env, NODE_OPTIONS: `--import=${PRELOAD}`, MODULE_TRACE_FILE: trace }, dir.path);
+    await waitFor(() => service.output().includes('running; dashboard at'), { what: 'the service to start', timeoutMs: 30_000 });
+  });
+
+  afterAll(async () => {
+    await service?.stop('SIGKILL');
+    await Promise.all([dovecot?.stop(), sim?.close()]);
+    dir.remove();
+  });
+
+  it('runs `run` from dist/ with no TypeScript loader', async () => {
+    const pid = service.child.pid!;
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    expect(cmdline).toEqual([process.execPath, BIN, 'run']);
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    // the only preload is this test's own tracer
+    expect(environ.filter((e) => e.startsWith('NODE_OPTIONS='))).toEqual([`NODE_OPTIONS=--import=${PRELOAD}`]);
+
+    service.child.kill('SIGUSR2');
+    const loaded = await waitFor(() => JSON.parse(readFileSync(trace, 'utf8')) as { execArgv: string[]; cjs: string[] }, { what: 'the module trace' });
+    expect(loaded.execArgv).toEqual([]);
+    const esm = readFileSync(`${trace}.esm`, 'utf8').split('\n').filter(Boolean);
+    const all = [...esm, ...loaded.cjs];
+    expect(esm).toContain(new URL('dist/src/cli/main.js', `file://${ROOT}`).href);
+    // every role was loaded (`run` holds them all), from dist/
+    for (const role of ['downloader', 'listener', 'dashboard']) expect(esm).toContain(new URL(`dist/workers/${role}.js`, `file://${ROOT}`).href);
+    expect(all.filter(isTypeScriptish)).toEqual([]);
+    expect(all.filter((id) => id.includes(`${ROOT}src/`) || id.includes(`${ROOT}workers/`))).toEqual([]);
+    // and its stack traces would name src/ through the source maps
+    expect(existsSync(join(ROOT, 'dist/src/cli/main.js.map'))).toBe(true);
+  });
+});
