@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -52,7 +53,7 @@ describe('the compiled runtime', () => {
     expect(environ.filter((e) => e.startsWith('NODE_OPTIONS='))).toEqual([`NODE_OPTIONS=--import=${PRELOAD}`]);
 
     service.child.kill('SIGUSR2');
-    const loaded = await waitFor(() => JSON.parse(readFileSync(trace, 'utf8')) as { execArgv: string[]; cjs: string[] }, { what: 'the module trace' });
+    const loaded = await waitFor(() => JSON.parse(readFileSync(trace, 'utf8')) as { execArgv: string[]; sourceMaps: boolean; cjs: string[] }, { what: 'the module trace' });
     expect(loaded.execArgv).toEqual([]);
     const esm = readFileSync(`${trace}.esm`, 'utf8').split('\n').filter(Boolean);
     const all = [...esm, ...loaded.cjs];
@@ -61,7 +62,17 @@ describe('the compiled runtime', () => {
     for (const role of ['downloader', 'listener', 'dashboard']) expect(esm).toContain(new URL(`dist/workers/${role}.js`, `file://${ROOT}`).href);
     expect(all.filter(isTypeScriptish)).toEqual([]);
     expect(all.filter((id) => id.includes(`${ROOT}src/`) || id.includes(`${ROOT}workers/`))).toEqual([]);
-    // and its stack traces would name src/ through the source maps
-    expect(existsSync(join(ROOT, 'dist/src/cli/main.js.map'))).toBe(true);
+    expect(loaded.sourceMaps, 'source maps enabled').toBe(true);
+  });
+
+  it('maps a stack trace from dist/ back to the src/ line', () => {
+    const script = `process.setSourceMapsEnabled(true);
+      const { parseFaspUrl } = await import(${JSON.stringify(new URL('dist/src/fasp/fasp-url.js', `file://${ROOT}`).href)});
+      try { parseFaspUrl('not a fasp url'); } catch (e) { console.log(e.stack); }`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const frames = r.stdout.split('\n').filter((l) => l.trim().startsWith('at '));
+    expect(frames.some((f) => f.includes(`${ROOT}src/fasp/fasp-url.ts:`)), r.stdout).toBe(true);
+    expect(frames.filter((f) => f.includes(`${ROOT}dist/`))).toEqual([]);
   });
 });
