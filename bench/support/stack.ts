@@ -72,9 +72,27 @@ export async function startStack(label: string, extraEnv: Record<string, string>
 
 /** Peak resident set (VmHWM) of a live process, in bytes. */
 export function peakRss(pid: number): number {
-  const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmHWM for pid ${pid}`);
-  return Number(m[1]) * 1024;
+  return memoryOf(pid).peak;
+}
+
+/**
+ * VmHWM and VmRSS of one live process, in bytes: that process alone, so an embedded
+ * redis-server (a child process of its own) is never counted. Throws unless the process is
+ * `node` itself (not a wrapper shell or a forked helper) running without a TypeScript loader:
+ * the figures are meant for the built runtime a deployment runs.
+ */
+export function memoryOf(pid: number): { peak: number; rss: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+    if (!m) throw new Error(`no ${field} for pid ${pid}`);
+    return Number(m[1]) * 1024;
+  };
+  const name = /^Name:\s+(\S+)/m.exec(status)?.[1];
+  if (name !== 'node' && name !== 'MainThread') throw new Error(`pid ${pid} is ${name ?? 'unknown'}, not node: the figure would not be the service's`);
+  const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  if (cmdline.some((a) => /tsx|loader/.test(a))) throw new Error(`pid ${pid} runs a TypeScript loader (${cmdline.join(' ')}): measure the built runtime`);
+  return { peak: kb('VmHWM'), rss: kb('VmRSS') };
 }
 
 /** Pino JSON lines of a service's output whose `msg` matches, with their `time`. */
@@ -94,5 +112,5 @@ export function logLines(output: string, msg: RegExp): Array<{ time: number; lin
 
 /** BENCH_NODE_ARGS: node flags for the service (e.g. --cpu-prof), so a benchmark can be profiled unchanged. */
 function serviceProcess(command: string[], env: Record<string, string>, cwd: string): ServiceProcess {
-  return startServiceProcess(command, env, cwd, (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean));
+  return startServiceProcess(command, env, cwd, (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), process.env.BENCH_BIN || undefined);
 }

@@ -10,9 +10,9 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-/** `nodeArgs`: flags for node itself (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
-export function startServiceProcess(command: string[], env: Record<string, string>, cwd: string, nodeArgs: string[] = []): ServiceProcess {
-  const child = spawn(process.execPath, [...nodeArgs, BIN, ...command], {
+/** `nodeArgs`: flags for node itself (e.g. --cpu-prof, which NODE_OPTIONS refuses); `bin`: the entry script. */
+export function startServiceProcess(command: string[], env: Record<string, string>, cwd: string, nodeArgs: string[] = [], bin = BIN): ServiceProcess {
+  const child = spawn(process.execPath, [...nodeArgs, bin, ...command], {
     cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
