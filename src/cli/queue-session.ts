@@ -1,7 +1,7 @@
 /** For short-lived commands (status, enqueue): open the queues, do one thing, close. */
 import { Queue } from 'bullmq';
 import type { Config } from '../config/config.js';
-import { redisConnection, waitReady } from '../queue/connection.js';
+import { waitReady } from '../queue/connection.js';
 import { QUEUE, type DownloadJobData, type NotifyJobData } from '../queue/queues.js';
 import { connectRedisTarget } from '../service/redis-target.js';
 
@@ -12,10 +12,10 @@ export interface QueueSession {
 
 export async function withQueues<T>(config: Config, work: (s: QueueSession) => Promise<T>): Promise<T> {
   const target = await connectRedisTarget(config);
-  const connection = redisConnection(target.connection, 'producer', { retryStrategy: () => null });
+  const connection = target.connect('producer', { retryStrategy: () => null });
   connection.on('error', () => undefined);
   try {
-    await waitReady(connection, 5000).catch((e: Error) => {
+    await waitReady(connection, 5000, target.description).catch((e: Error) => {
       throw new Error(`cannot reach Redis at ${target.description}: ${e.message}`, { cause: e });
     });
     const session: QueueSession = {

@@ -7,6 +7,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import type { AllowedHost } from '../faspex/allowlist.js';
 import { registerSecret } from '../log/secrets.js';
+import { clusterPrefixProblem, type RedisSettings } from '../queue/redis-shape.js';
 import { DEFAULT_INBOX_ID, type ImapConfig, type InboxConfig } from './inbox.js';
 import { MailboxesFileError, parseMailboxesFile } from './mailboxes-file.js';
 import { readSecretFileFrom, resolveSecretFiles } from './secret-files.js';
@@ -28,7 +29,7 @@ export interface FaspexConfig {
 }
 
 export interface Config {
-  redis: { url: string | undefined; prefix: string };
+  redis: RedisSettings;
   dataDir: string;
   /** the inbox of the IMAP_* variables, when they are used */
   imap: ImapConfig | undefined;
@@ -183,9 +184,28 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
   } else if (imap) {
     inboxes = [{ id: DEFAULT_INBOX_ID, imap, allowedHosts, senderPolicy: forwarders && authservId ? { allowedForwarders: forwarders, authservId } : undefined, maxLinks, downloadFolder: undefined }];
   }
+  if (read('REDIS_SENTINELS') !== undefined && read('REDIS_SENTINEL_MASTER') === undefined) {
+    problems.push('REDIS_SENTINEL_MASTER is required with REDIS_SENTINELS: the name the sentinels monitor the master by');
+  }
+  if (read('REDIS_SENTINELS') !== undefined && read('REDIS_CLUSTER_NODES') !== undefined) {
+    problems.push('REDIS_SENTINELS and REDIS_CLUSTER_NODES exclude each other: a Cluster has no Sentinels');
+  }
+  const prefix = read('QUEUE_PREFIX');
+  if (read('REDIS_CLUSTER_NODES') !== undefined && prefix !== undefined) {
+    const problem = clusterPrefixProblem(prefix);
+    if (problem) problems.push(problem);
+  }
 
   const config: Config = {
-    redis: { url: read('REDIS_URL'), prefix: read('QUEUE_PREFIX')! },
+    redis: {
+      url: read('REDIS_URL'),
+      prefix: read('QUEUE_PREFIX')!,
+      caFile: mapOptional(read('REDIS_CA_FILE'), abs),
+      sentinels: read('REDIS_SENTINELS'),
+      sentinelMaster: read('REDIS_SENTINEL_MASTER'),
+      sentinelPassword: read('REDIS_SENTINEL_PASSWORD'),
+      clusterNodes: read('REDIS_CLUSTER_NODES'),
+    },
     dataDir: abs(read('DATA_DIR')!),
     imap,
     inboxes,

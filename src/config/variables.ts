@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AllowlistSyntaxError, parseAllowlist } from '../faspex/allowlist.js';
+import { parseHostPorts, type HostPort } from '../queue/redis-shape.js';
 
 export type Parser<T> = (raw: string) => T;
 
@@ -72,6 +73,8 @@ const redisPrefix: Parser<string> = (raw) => {
   return v;
 };
 
+const hostPorts = (defaultPort: number): Parser<HostPort[]> => (raw) => parseHostPorts(raw, defaultPort);
+
 export interface VariableSpec<T> {
   parse: Parser<T>;
   /** value used when the variable is unset or empty; undefined means "no default" */
@@ -87,7 +90,15 @@ const v = <T>(spec: VariableSpec<T>): VariableSpec<T> => spec;
 
 export const VARIABLES = {
   REDIS_URL: v({ parse: url(['redis', 'rediss']), secret: true, group: 'Redis and storage',
-    doc: 'Redis for the queues. Unset: `run` starts a local redis-server with its data in DATA_DIR/redis.' }),
+    doc: 'Redis for the queues: redis:// or rediss:// (TLS), [user:password@]host:port[/db]. With REDIS_SENTINELS or REDIS_CLUSTER_NODES only its scheme, user and password count. Unset: `run` starts a local redis-server with its data in DATA_DIR/redis.' }),
+  REDIS_CA_FILE: v({ parse: nonEmpty, group: 'Redis and storage', doc: 'PEM file of a private CA that signed the Redis TLS certificate (with rediss://).' }),
+  REDIS_SENTINELS: v({ parse: hostPorts(26379), group: 'Redis and storage',
+    doc: 'Redis Sentinel: host:port,host:port,... of the sentinels; the master is found through them and followed on failover.' }),
+  REDIS_SENTINEL_MASTER: v({ parse: nonEmpty, group: 'Redis and storage', doc: 'The master name the sentinels monitor (required with REDIS_SENTINELS).' }),
+  REDIS_SENTINEL_PASSWORD: v({ parse: text, secret: true, group: 'Redis and storage',
+    doc: 'Password of the sentinels themselves (requirepass in sentinel.conf); the master\'s comes from REDIS_URL.' }),
+  REDIS_CLUSTER_NODES: v({ parse: hostPorts(6379), group: 'Redis and storage',
+    doc: 'Redis Cluster: host:port,... of some nodes (the rest is discovered). QUEUE_PREFIX must then be a {hash tag}.' }),
   QUEUE_PREFIX: v({ parse: redisPrefix, default: 'faspex-ingest', group: 'Redis and storage',
     doc: 'Prefix of every Redis key; write it as {name} to keep all keys in one Redis Cluster slot.' }),
   DATA_DIR: v({ parse: nonEmpty, default: './data', group: 'Redis and storage', doc: 'State kept on this machine (the embedded Redis).' }),

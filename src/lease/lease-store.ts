@@ -7,7 +7,7 @@
  * starts with the configured prefix (a {hash tag} in Redis Cluster puts them in one slot with
  * the mailbox progress they guard).
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 export type AcquireResult = { acquired: true; token: number; holder: string } | { acquired: false; holder: string; pttl: number };
 
@@ -48,7 +48,7 @@ export class RedisLeaseStore implements LeaseStore {
   private readonly fenceKey: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     prefix: string,
     inboxId: string,
   ) {

@@ -10,7 +10,7 @@
  * The reducer and the staleness rule are pure (table-driven tests); the publisher and reader
  * are the Redis edge.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { maskText } from '../log/secrets.js';
 
 /** The id of the one inbox configured by IMAP_* (MAILBOXES_FILE gives each inbox its own). */
@@ -85,7 +85,7 @@ export function inboxStatusKey(prefix: string): string {
 }
 
 /** Every inbox's effective status, by id order. Records that do not parse are left out. */
-export async function readInboxStatuses(redis: Redis, prefix: string, now = new Date()): Promise<InboxStatus[]> {
+export async function readInboxStatuses(redis: Redis | Cluster, prefix: string, now = new Date()): Promise<InboxStatus[]> {
   const all = await redis.hgetall(inboxStatusKey(prefix));
   const out: InboxStatus[] = [];
   for (const value of Object.values(all)) {
@@ -100,7 +100,7 @@ export async function readInboxStatuses(redis: Redis, prefix: string, now = new 
 }
 
 export interface PublisherOptions {
-  redis: Redis;
+  redis: Redis | Cluster;
   prefix: string;
   inbox: string;
   label: string;

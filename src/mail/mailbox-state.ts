@@ -6,7 +6,7 @@
  *   ...:attempts                                    hash "<uidValidity>:<uid>" → reads that died midway
  * Keywords and moves on the server are only for people; this is the source of truth.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 export interface MailboxProgress {
   uidValidity: string;
@@ -28,7 +28,7 @@ export function mailboxKey(prefix: string, user: string, host: string, mailbox: 
 
 export class MailboxState {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     readonly key: string,
   ) {}
 

@@ -5,7 +5,7 @@
  * every module can name them without importing the one above it: the way stays one-directional.
  */
 import type { ImapFlow, ImapFlowOptions, MessageStructureObject } from 'imapflow';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { ImapConfig } from '../config/config.js';
 import type { AllowedHost } from '../faspex/allowlist.js';
 import type { PackageLink } from '../faspex/link.js';
@@ -76,7 +76,7 @@ export interface MailListenerTuning {
 export interface MailListenerDeps {
   imap: ImapConfig;
   /** for the listener's own state (progress, skipped mail) */
-  redis: Redis;
+  redis: Redis | Cluster;
   /** key prefix, normally config.redis.prefix */
   prefix: string;
   /** resolves only once Redis acknowledged the jobs */

@@ -1,46 +1,158 @@
 /**
- * Redis connections for BullMQ. Workers and QueueEvents need `maxRetriesPerRequest: null`
- * (they block and must ride out a Redis restart); producers fail fast instead
+ * The one factory of Redis clients (every ioredis client of the service comes from here), for
+ * each shape of redis-shape.ts: one server over TCP, TLS or a unix socket, a Sentinel-managed
+ * master, or a Cluster.
+ *
+ * Roles: workers, QueueEvents and the listener's state need `maxRetriesPerRequest: null` (they
+ * block and must ride out a Redis restart or failover); producers fail fast instead
  * (`enableOfflineQueue: false`) so a mail is never marked handled on a job that was not stored.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { ConnectionOptions } from 'node:tls';
+import { describeShape, evictionProblem, policyFromInfo, type RedisAuth, type RedisShape } from './redis-shape.js';
 
 export type ConnectionRole = 'producer' | 'worker';
+/** What the service holds: the commands are the same on both. */
+export type RedisClient = Redis | Cluster;
 
-export function redisConnection(url: string, role: ConnectionRole, extra: RedisOptions = {}): Redis {
+// BullMQ's own strategy: exponential, 1-20 s
+const defaultRetry = (times: number) => Math.min(1000 * 2 ** Math.min(times, 5), 20_000);
+
+export function createRedisClient(shape: RedisShape, role: ConnectionRole, extra: RedisOptions = {}): RedisClient {
+  const roleOptions: RedisOptions =
+    role === 'worker' ? { maxRetriesPerRequest: null } : { maxRetriesPerRequest: 3, enableOfflineQueue: false };
   const common: RedisOptions = {
-    // BullMQ's own strategy: exponential, 1-20 s
-    retryStrategy: (times) => Math.min(1000 * 2 ** Math.min(times, 5), 20_000),
+    retryStrategy: defaultRetry,
     connectionName: `faspex-ingest-${role}`,
     lazyConnect: false,
+    ...roleOptions,
     ...extra,
   };
-  return role === 'worker'
-    ? new Redis(url, { ...common, maxRetriesPerRequest: null })
-    : new Redis(url, { ...common, maxRetriesPerRequest: 3, enableOfflineQueue: false });
+  switch (shape.kind) {
+    case 'socket':
+      return new Redis({ ...common, path: shape.path });
+    case 'server':
+      return new Redis({ ...common, ...credentials(shape), host: shape.host, port: shape.port, db: shape.db, tls: tlsOf(shape) });
+    case 'sentinel':
+      return new Redis({
+        ...common,
+        ...credentials(shape),
+        sentinels: shape.sentinels,
+        name: shape.master,
+        db: shape.db,
+        sentinelPassword: shape.sentinelPassword,
+        // Sentinels answer quickly or not at all; a failover is noticed on the next reconnect.
+        sentinelRetryStrategy: (times) => Math.min(250 * times, 5000),
+        // after a failover, a connection to the old master (now a replica) must not stay
+        failoverDetector: true,
+        reconnectOnError: readonlyReconnect,
+        ...(shape.tls ? { tls: tlsOf(shape), enableTLSForSentinelMode: true, sentinelTLS: tlsOf(shape) } : {}),
+      });
+    case 'cluster': {
+      const { retryStrategy, enableOfflineQueue, ...perNode } = common;
+      const options: ClusterOptions = {
+        redisOptions: { ...perNode, ...credentials(shape), tls: tlsOf(shape) },
+        clusterRetryStrategy: retryStrategy === undefined || retryStrategy === null ? defaultRetry : (times) => retryStrategy(times) ?? null,
+        enableOfflineQueue: enableOfflineQueue ?? true,
+        enableReadyCheck: true,
+        // a master failover moves slots: follow MOVED at once, and retry TRYAGAIN/CLUSTERDOWN
+        retryDelayOnFailover: 200,
+        retryDelayOnClusterDown: 300,
+        retryDelayOnTryAgain: 200,
+        // Managed clusters (ElastiCache, Azure) announce nodes by host name and their TLS
+        // certificates carry names, not addresses: connect by the name, so TLS checks it.
+        ...(shape.tls ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
+      };
+      return new Cluster(shape.nodes, options);
+    }
+  }
+}
+
+function credentials(a: RedisAuth): Pick<RedisOptions, 'username' | 'password'> {
+  return { ...(a.username ? { username: a.username } : {}), ...(a.password ? { password: a.password } : {}) };
+}
+
+function tlsOf(a: RedisAuth): ConnectionOptions | undefined {
+  if (!a.tls) return undefined;
+  return { ...(a.ca ? { ca: a.ca } : {}), ...(a.servername ? { servername: a.servername } : {}) };
+}
+
+/** A write that reached a replica (the old master after a failover): reconnect and resend. */
+function readonlyReconnect(err: Error): 2 | false {
+  return err.message.startsWith('READONLY') ? 2 : false;
 }
 
 /** Resolves once the connection is ready, or rejects with a message naming the server. */
-export async function waitReady(redis: Redis, timeoutMs = 10_000): Promise<void> {
+export async function waitReady(redis: RedisClient, timeoutMs = 10_000, where?: string): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
+    let lastError: Error | undefined;
     const timer = setTimeout(() => {
       cleanup();
-      reject(new Error(`Redis at ${describe(redis)} did not answer within ${timeoutMs / 1000} s`));
+      reject(new Error(`Redis at ${where ?? describeClient(redis)} did not answer within ${timeoutMs / 1000} s${lastError ? ` (${lastError.message})` : ''}`));
     }, timeoutMs);
     const onReady = () => {
       cleanup();
       resolve();
     };
+    const onError = (e: Error) => {
+      lastError = e;
+    };
+    // a client told not to retry ends after its first failure: say why at once
+    const onEnd = () => {
+      cleanup();
+      reject(new Error(`Redis at ${where ?? describeClient(redis)} refused the connection: ${lastError?.message ?? 'closed'}`));
+    };
     const cleanup = () => {
       clearTimeout(timer);
       redis.off('ready', onReady);
+      redis.off('error', onError);
+      redis.off('end', onEnd);
     };
     redis.on('ready', onReady);
+    redis.on('error', onError);
+    redis.on('end', onEnd);
   });
 }
 
-function describe(redis: Redis): string {
+export function describeClient(redis: RedisClient): string {
+  if (redis instanceof Cluster) return 'Redis Cluster';
   const o = redis.options;
+  if (o.sentinels) return `Sentinel master "${o.name}"`;
   return o.path ?? `${o.host}:${o.port}`;
+}
+
+export { describeShape };
+
+/**
+ * Refuses a Redis that may evict keys (see evictionProblem). CONFIG is often denied on managed
+ * services (ACL, or renamed): INFO memory carries the same policy. In a Cluster every master is
+ * asked. Resolves with a note when neither answer told the policy (the caller logs it).
+ */
+export async function checkEvictionPolicy(redis: RedisClient, where: string): Promise<{ policy: string | undefined; note?: string }> {
+  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  let seen: string | undefined;
+  for (const node of nodes) {
+    const policy = await policyOf(node);
+    const problem = evictionProblem(policy, redis instanceof Cluster ? `${where} (node ${node.options.host}:${node.options.port})` : where);
+    if (problem) throw new Error(problem);
+    if (policy === undefined) return { policy: undefined, note: `could not read maxmemory-policy from Redis at ${where} (CONFIG GET and INFO memory refused); make sure it is noeviction` };
+    seen = policy;
+  }
+  return { policy: seen };
+}
+
+async function policyOf(node: Redis): Promise<string | undefined> {
+  try {
+    const reply = (await node.call('CONFIG', 'GET', 'maxmemory-policy')) as string[] | Record<string, string>;
+    const value = Array.isArray(reply) ? reply[1] : reply['maxmemory-policy'];
+    if (value) return value;
+  } catch {
+    // NOPERM, or CONFIG renamed away: ask INFO instead
+  }
+  try {
+    return policyFromInfo(await node.info('memory'));
+  } catch {
+    return undefined;
+  }
 }

@@ -4,7 +4,7 @@
  * strategy, error logging, and an orderly close. Processors stay plain functions.
  */
 import { Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { Logger } from '../log/logger.js';
 import { maskText } from '../log/secrets.js';
 import type { QueueName } from './queues.js';
@@ -19,10 +19,10 @@ export interface WorkerPolicy {
 export class WorkerManager {
   private readonly workers: Worker[] = [];
   /** instances we pass to BullMQ are ours to close: it only closes connections it created */
-  private readonly connections: Redis[] = [];
+  private readonly connections: RedisClient[] = [];
 
   constructor(
-    private readonly connect: () => Redis,
+    private readonly connect: () => RedisClient,
     private readonly policy: WorkerPolicy,
     private readonly logger: Logger,
   ) {}

@@ -1,45 +1,81 @@
 /**
- * Where the queues live. With REDIS_URL set, there. Without it, `run` starts a local
- * redis-server with its data (append-only file) in DATA_DIR/redis and a unix socket beside it;
- * the other local commands (`status`, `enqueue`, `listen`, `work`, `dashboard`) find that
- * socket, so a single machine needs no Redis set-up at all.
+ * Where the queues live, and the way to every connection to them. With REDIS_URL,
+ * REDIS_SENTINELS or REDIS_CLUSTER_NODES set, there (see src/queue/redis-shape.ts). Without
+ * any, `run` starts a local redis-server with its data (append-only file) in DATA_DIR/redis and
+ * a unix socket beside it; the other local commands (`status`, `enqueue`, `listen`, `work`,
+ * `dashboard`) find that socket, so a single machine needs no Redis set-up at all.
+ *
+ * Every Redis client of the service comes from `RedisTarget.connect` (or `createRedisClient` of
+ * src/queue/connection.ts with the target's shape).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RedisOptions } from 'ioredis';
 import type { Config } from '../config/config.js';
 import { IngestError } from '../errors.js';
+import { registerSecret } from '../log/secrets.js';
+import { createRedisClient, type ConnectionRole, type RedisClient } from '../queue/connection.js';
+import { describeShape, redisShape, type RedisShape } from '../queue/redis-shape.js';
 import { redisAnswers, startRedisServer, type RedisServer } from './redis-server.js';
 
 export interface RedisTarget {
-  /** a redis:// URL or a unix socket path, as ioredis takes them */
-  connection: string;
+  shape: RedisShape;
   /** for people: never shows a password */
   description: string;
   /** set when this process started the server; stop it on exit */
   embedded?: RedisServer;
+  /** a new client of this target; the caller closes it */
+  connect(role: ConnectionRole, extra?: RedisOptions): RedisClient;
 }
 
 export function embeddedRedisDir(config: Config): string {
   return join(config.dataDir, 'redis');
 }
 
-/** For `run`: REDIS_URL, or a local redis-server this process owns. */
+/** The configured Redis, or undefined when the config names none (REDIS_URL etc. unset). */
+export function configuredShape(config: Config): RedisShape | undefined {
+  const r = config.redis;
+  let ca: string | undefined;
+  if (r.caFile) {
+    try {
+      ca = readFileSync(r.caFile, 'utf8');
+    } catch {
+      ca = undefined;
+    }
+  }
+  for (const s of [r.sentinelPassword, passwordOf(r.url)]) if (s) registerSecret(s);
+  return redisShape(r, ca);
+}
+
+export function targetOf(shape: RedisShape, embedded?: RedisServer): RedisTarget {
+  return { shape, description: describeShape(shape), embedded, connect: (role, extra) => createRedisClient(shape, role, extra) };
+}
+
+/** A target for one redis:// or rediss:// URL (tests, tools). */
+export function targetFromUrl(url: string, caPem?: string): RedisTarget {
+  return targetOf(redisShape({ url, prefix: '' }, caPem)!);
+}
+
+/** For `run`: the configured Redis, or a local redis-server this process owns. */
 export async function startOrConnectRedis(config: Config): Promise<RedisTarget> {
-  if (config.redis.url) return fromUrl(config.redis.url);
+  const shape = configuredShape(config);
+  if (shape) return targetOf(shape);
   const dir = embeddedRedisDir(config);
   const socket = join(dir, 'redis.sock');
   if (await socketAnswers(socket)) {
     throw new IngestError('CONFIG', `another faspex-ingest is already running a Redis in ${dir}; stop it, use another DATA_DIR, or set REDIS_URL`, { retry: 'never' });
   }
   const server = await startRedisServer({ dir, appendOnly: true, unixSocket: true });
-  return { connection: server.socketPath!, description: `local redis-server (data in ${dir})`, embedded: server };
+  const target = targetOf({ kind: 'socket', path: server.socketPath! }, server);
+  return { ...target, description: `local redis-server (data in ${dir})` };
 }
 
-/** For the other commands: REDIS_URL, or the socket of a running `run` on this machine. */
+/** For the other commands: the configured Redis, or the socket of a running `run` on this machine. */
 export async function connectRedisTarget(config: Config): Promise<RedisTarget> {
-  if (config.redis.url) return fromUrl(config.redis.url);
+  const shape = configuredShape(config);
+  if (shape) return targetOf(shape);
   const socket = join(embeddedRedisDir(config), 'redis.sock');
-  if (await socketAnswers(socket)) return { connection: socket, description: `local redis-server (${socket})` };
+  if (await socketAnswers(socket)) return targetOf({ kind: 'socket', path: socket });
   throw new IngestError(
     'CONFIG',
     `REDIS_URL is unset and no \`faspex-ingest run\` is running with DATA_DIR=${config.dataDir}; start \`faspex-ingest run\` first, or set REDIS_URL`,
@@ -47,9 +83,14 @@ export async function connectRedisTarget(config: Config): Promise<RedisTarget> {
   );
 }
 
-function fromUrl(url: string): RedisTarget {
-  const u = new URL(url);
-  return { connection: url, description: `${u.protocol}//${u.hostname}:${u.port || 6379}` };
+function passwordOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const p = new URL(url).password;
+    return p ? decodeURIComponent(p) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function socketAnswers(path: string): Promise<boolean> {

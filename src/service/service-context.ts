@@ -3,10 +3,9 @@
  * the queues and the metrics. Opened once per process, closed last.
  */
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
-import { redisConnection, waitReady } from '../queue/connection.js';
+import { checkEvictionPolicy, waitReady, type RedisClient } from '../queue/connection.js';
 import { QUEUE, type DownloadJobData, type NotifyJobData } from '../queue/queues.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { RedisTarget } from './redis-target.js';
@@ -23,26 +22,29 @@ export interface ServiceContext {
   queues: ServiceQueues;
   metrics: Metrics;
   /** the shared producer connection, ready since start-up (health checks ping it) */
-  redis: Redis;
-  /** a new connection for a role that blocks (workers, the listener's state) */
-  connect(role: 'producer' | 'worker'): Redis;
+  redis: RedisClient;
+  /** a new connection for a role that blocks (workers, the listener's state); closed with the context */
+  connect(role: 'producer' | 'worker'): RedisClient;
   close(): Promise<void>;
 }
 
 export async function openServiceContext(config: Config, logger: Logger, target: RedisTarget, metrics: Metrics = createMetrics()): Promise<ServiceContext> {
-  const opened: Redis[] = [];
+  const opened: RedisClient[] = [];
   const connect = (role: 'producer' | 'worker') => {
-    const c = redisConnection(target.connection, role);
+    const c = target.connect(role);
     c.on('error', (err) => logger.debug({ err: err.message, role }, 'redis connection error'));
     opened.push(c);
     return c;
   };
   const producer = connect('producer');
   try {
-    await waitReady(producer);
+    await waitReady(producer, 10_000, target.description);
+    // before any job is queued or taken: a Redis that may evict keys loses packages
+    const eviction = await checkEvictionPolicy(producer, target.description);
+    if (eviction.note) logger.warn(eviction.note);
   } catch (e) {
     producer.disconnect();
-    throw new Error(`${(e as Error).message.replace(/^Redis at [^ ]+/, `Redis at ${target.description}`)}`, { cause: e });
+    throw e;
   }
   const queueOptions = { connection: producer, prefix: config.redis.prefix };
   const queues: ServiceQueues = {

@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log/logger.js';
 import { DEFAULT_INBOX_ID, inboxStatusKey, readInboxStatuses, type InboxStatus } from '../../src/mail/inbox-status.js';
 import { createMetrics } from '../../src/service/metrics.js';
+import { targetFromUrl } from '../../src/service/redis-target.js';
 import { openServiceContext, type ServiceContext } from '../../src/service/service-context.js';
 import { startListener } from '../../workers/listener.js';
 import { notification } from '../fixtures/mail/listener-harness.js';
@@ -43,7 +44,7 @@ async function setup(): Promise<{ dovecot: Dovecot; ctx: ServiceContext; prefix:
     },
     'listen',
   );
-  const ctx = await openServiceContext(config, createLogger({ level: 'silent' }), { connection: inject('redisUrl'), description: 'test redis' }, createMetrics({ defaultMetrics: false }));
+  const ctx = await openServiceContext(config, createLogger({ level: 'silent' }), targetFromUrl(inject('redisUrl')), createMetrics({ defaultMetrics: false }));
   cleanups.push(() => ctx.close());
   const reader = new Redis(inject('redisUrl'));
   cleanups.push(() => reader.quit());

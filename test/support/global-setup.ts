@@ -22,6 +22,8 @@ declare module 'vitest' {
 /** Debian package → a file that proves it is installed. */
 const NEEDED: Record<string, string[]> = {
   'redis-server': ['/usr/bin/redis-server'],
+  // redis-cli creates the test cluster (redis-server --sentinel runs the sentinels)
+  'redis-tools': ['/usr/bin/redis-cli'],
   'dovecot-imapd': ['/usr/sbin/dovecot', '/usr/lib/dovecot/imap'],
   'dovecot-lmtpd': ['/usr/lib/dovecot/lmtp'],
   chromium: ['/usr/bin/chromium'],
