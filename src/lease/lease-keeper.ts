@@ -23,10 +23,14 @@ export interface Fence {
   /** the lease key's value while this process holds it ("<token> <owner>") */
   readonly holder: string;
   readonly leaseKey: string;
+  /** the fencing counter (INCR by each new holder): WATCH it to make a transaction fenced */
+  readonly fenceKey: string;
   /** aborted (with a LeaseLostError) when the lease is lost or given up */
   readonly signal: AbortSignal;
   /** throws LeaseLostError unless the lease is still held by the local bound; no round trip */
   assertHeld(): void;
+  /** Redis refused a fenced write: the lease is lost; returns the error to throw */
+  lost(reason: string): LeaseLostError;
 }
 
 export interface LeaseKeeperOptions {
@@ -71,6 +75,7 @@ export class LeaseKeeper {
 
 export class HeldLease implements Fence {
   readonly leaseKey: string;
+  readonly fenceKey: string;
   private readonly controller = new AbortController();
   private validUntil: number;
   private timer: NodeJS.Timeout | undefined;
@@ -83,6 +88,7 @@ export class HeldLease implements Fence {
     sentAt: number,
   ) {
     this.leaseKey = o.store.leaseKey;
+    this.fenceKey = o.store.fenceKey;
     const first = afterRenew({ kind: 'renewed' }, sentAt, now(), Number.POSITIVE_INFINITY, o.timings);
     this.validUntil = first.kind === 'hold' ? first.validUntil : sentAt;
     if (first.kind === 'lost') this.lose(first.reason);
@@ -93,21 +99,26 @@ export class HeldLease implements Fence {
     return this.controller.signal;
   }
 
-  get lost(): boolean {
+  get isLost(): boolean {
     return this.controller.signal.aborted;
   }
 
+  lost(reason: string): LeaseLostError {
+    this.lose(reason);
+    return this.controller.signal.reason as LeaseLostError;
+  }
+
   assertHeld(): void {
-    if (!this.lost) {
+    if (!this.isLost) {
       const step = holderTick(this.now(), this.validUntil);
       if (step.kind === 'lost') this.lose(step.reason);
     }
-    if (this.lost) throw this.controller.signal.reason as LeaseLostError;
+    if (this.isLost) throw this.controller.signal.reason as LeaseLostError;
   }
 
   /** Gives the lease up (graceful stop): a standby takes over without waiting for the expiry. */
   async release(): Promise<void> {
-    const wasHeld = !this.lost;
+    const wasHeld = !this.isLost;
     this.lose('given up', false);
     if (wasHeld) await this.o.store.release(this.holder).catch((err: unknown) => this.o.onError?.(err));
   }
@@ -117,7 +128,7 @@ export class HeldLease implements Fence {
   }
 
   private async tick(): Promise<void> {
-    if (this.lost) return;
+    if (this.isLost) return;
     const step = holderTick(this.now(), this.validUntil);
     if (step.kind === 'lost') return this.lose(step.reason);
     const sentAt = this.now();
@@ -127,7 +138,7 @@ export class HeldLease implements Fence {
     } catch (err) {
       outcome = { kind: 'error', message: (err as Error).message };
     }
-    if (this.lost) return;
+    if (this.isLost) return;
     const next = afterRenew(outcome, sentAt, this.now(), this.validUntil, this.o.timings);
     if (next.kind === 'lost') return this.lose(next.reason);
     this.validUntil = next.validUntil;
@@ -135,7 +146,7 @@ export class HeldLease implements Fence {
   }
 
   private lose(reason: string, report = true): void {
-    if (this.lost) return;
+    if (this.isLost) return;
     clearTimeout(this.timer);
     this.controller.abort(new LeaseLostError(reason));
     if (report) this.o.onLost?.(reason);

@@ -13,6 +13,7 @@ export type AcquireResult = { acquired: true; token: number; holder: string } | 
 
 export interface LeaseStore {
   readonly leaseKey: string;
+  readonly fenceKey: string;
   acquire(owner: string, ttlMs: number): Promise<AcquireResult>;
   /** true when `holder` still held it and its expiry was pushed out */
   renew(holder: string, ttlMs: number): Promise<boolean>;
@@ -45,7 +46,7 @@ return 0`;
 
 export class RedisLeaseStore implements LeaseStore {
   readonly leaseKey: string;
-  private readonly fenceKey: string;
+  readonly fenceKey: string;
 
   constructor(
     private readonly redis: Redis | Cluster,

@@ -5,8 +5,22 @@
  *   ...:skipped                                     hash "<uidValidity>:<uid>" → JSON of why
  *   ...:attempts                                    hash "<uidValidity>:<uid>" → reads that died midway
  * Keywords and moves on the server are only for people; this is the source of truth.
+ * Under a standby lease (src/lease), progress and skipped records are written only while the
+ * lease is this listener's, checked by Redis in the same script: a listener that wakes from a
+ * pause after its successor moved on cannot set the progress back.
  */
 import type { Cluster, Redis } from 'ioredis';
+import type { Fence } from '../lease/lease-keeper.js';
+
+/** What a fenced write needs of the lease. */
+export type WriteFence = Pick<Fence, 'leaseKey' | 'holder' | 'lost' | 'assertHeld'>;
+
+// KEYS: lease, progress, skipped. ARGV: holder, uidValidity ('' = no progress), lastUid, then skipped field/value pairs.
+const FENCED_SAVE = `
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+if #ARGV > 3 then redis.call('hset', KEYS[3], unpack(ARGV, 4)) end
+if ARGV[2] ~= '' then redis.call('hset', KEYS[2], 'uidValidity', ARGV[2], 'lastUid', ARGV[3]) end
+return 1`;
 
 export interface MailboxProgress {
   uidValidity: string;
@@ -30,6 +44,7 @@ export class MailboxState {
   constructor(
     private readonly redis: Redis | Cluster,
     readonly key: string,
+    private readonly fence?: WriteFence,
   ) {}
 
   async load(): Promise<MailboxProgress | undefined> {
@@ -39,7 +54,7 @@ export class MailboxState {
   }
 
   async save(progress: MailboxProgress): Promise<void> {
-    await this.redis.hset(this.key, { uidValidity: progress.uidValidity, lastUid: String(progress.lastUid) });
+    await this.saveChunk(progress, []);
   }
 
   async recordSkipped(entry: SkippedMail): Promise<void> {
@@ -51,11 +66,19 @@ export class MailboxState {
    * Both or neither: a skipped mail is never behind the progress without its record.
    */
   async saveChunk(progress: MailboxProgress | undefined, skipped: readonly SkippedMail[]): Promise<void> {
+    if (this.fence) return this.fencedSave(this.fence, progress, skipped);
     const multi = this.redis.multi();
     if (skipped.length > 0) multi.hset(`${this.key}:skipped`, Object.fromEntries(skipped.map((e) => [`${e.uidValidity}:${e.uid}`, JSON.stringify(e)])));
     if (progress) multi.hset(this.key, { uidValidity: progress.uidValidity, lastUid: String(progress.lastUid) });
     const results = await multi.exec();
     for (const [err] of results ?? []) if (err) throw err;
+  }
+
+  private async fencedSave(fence: WriteFence, progress: MailboxProgress | undefined, skipped: readonly SkippedMail[]): Promise<void> {
+    fence.assertHeld();
+    const pairs = skipped.flatMap((e) => [`${e.uidValidity}:${e.uid}`, JSON.stringify(e)]);
+    const applied = await this.redis.eval(FENCED_SAVE, 3, fence.leaseKey, this.key, `${this.key}:skipped`, fence.holder, progress?.uidValidity ?? '', String(progress?.lastUid ?? 0), ...pairs);
+    if (applied !== 1) throw fence.lost('Redis refused to record progress: another listener holds the lease');
   }
 
   async skipped(): Promise<SkippedMail[]> {

@@ -2,7 +2,7 @@
  * Adds download jobs. Used by the mail listener, `enqueue` and `demo`: all three go through
  * here so ids, options and payload validation are the same whichever way a link arrives.
  */
-import type { JobsOptions, Queue } from 'bullmq';
+import { Job, type JobsOptions, type Queue } from 'bullmq';
 import type { Config } from '../config/config.js';
 import type { PackageLink } from '../faspex/link.js';
 import { initialJobName } from './job-name.js';
@@ -25,6 +25,29 @@ export interface EnqueueResult {
   added: boolean;
 }
 
+/** The lease an enqueue must still hold when Redis applies it (src/lease). */
+export interface EnqueueFence {
+  /** the fencing counter: a new holder INCRs it, which aborts a transaction WATCHing it */
+  fenceKey: string;
+  leaseKey: string;
+  /** the lease value while held */
+  holder: string;
+  /** what to throw when the lease turns out lost */
+  lost: (reason: string) => Error;
+}
+
+export interface EnqueueExtra {
+  /** the inbox's download folder (relative to DOWNLOAD_DIR), for every job of this call */
+  folder?: string | undefined;
+  /**
+   * Apply the adds only while this lease is held, atomically: WATCH the fencing counter, check
+   * the holder, then one MULTI of every add. A listener paused past its lease, whose successor
+   * took over meanwhile, then queues nothing. Needs a connection of its own for the queue
+   * (WATCH is per connection, and another caller's EXEC on a shared one would clear it).
+   */
+  fence?: EnqueueFence | undefined;
+}
+
 /**
  * Queues one job per distinct link: one EXISTS per job id, pipelined (so `added` costs one round
  * trip, not one per id), then one addBulk. Resolves only once Redis has acknowledged every add,
@@ -36,8 +59,7 @@ export async function enqueueDownloads(
   queue: Queue<DownloadJobData>,
   items: { link: PackageLink; source: DownloadJobData['source'] }[],
   options: JobsOptions,
-  /** the inbox's download folder (relative to DOWNLOAD_DIR), for every job of this call */
-  folder?: string,
+  extra: EnqueueExtra = {},
 ): Promise<EnqueueResult[]> {
   if (items.length === 0) return [];
   const unique = new Map<string, (typeof items)[number]>();
@@ -46,22 +68,51 @@ export async function enqueueDownloads(
     if (!unique.has(id)) unique.set(id, item);
   }
   const ids = [...unique.keys()];
+  const jobs = [...unique.entries()].map(([jobId, { link, source }]) => {
+    const data = downloadJobData(link, source, new Date(), extra.folder);
+    // named for people (the mail subject, masked) until the worker learns the title
+    return { name: initialJobName(data), data, opts: { ...options, jobId } };
+  });
   const client = await queue.getBackend().client;
+  if (extra.fence) return fencedAdd(queue, client, jobs, extra.fence);
   const pipeline = client.pipeline();
   for (const id of ids) pipeline.runCommand('exists', [queue.toKey(id)]);
-  const exists = await pipeline.exec();
-  if (!exists) throw new Error('Redis did not answer the EXISTS pipeline');
-  const existed = exists.map(([err, n]) => {
-    if (err) throw err;
-    return n === 1;
-  });
+  const existed = replies(await pipeline.exec()).map((n) => n === 1);
   // addBulk sends one pipeline of addJob scripts; it throws if any of them failed.
-  await queue.addBulk(
-    [...unique.entries()].map(([jobId, { link, source }]) => {
-      const data = downloadJobData(link, source, new Date(), folder);
-      // named for people (the mail subject, masked) until the worker learns the title
-      return { name: initialJobName(data), data, opts: { ...options, jobId } };
-    }),
-  );
+  await queue.addBulk(jobs);
   return ids.map((jobId, i) => ({ jobId, added: !existed[i] }));
+}
+
+type RedisClient = Awaited<ReturnType<Queue['getBackend']>['client']>;
+type BulkJob = { name: string; data: DownloadJobData; opts: JobsOptions & { jobId: string } };
+
+async function fencedAdd(queue: Queue<DownloadJobData>, client: RedisClient, jobs: BulkJob[], fence: EnqueueFence): Promise<EnqueueResult[]> {
+  await client.runCommand('watch', [fence.fenceKey]);
+  let executed = false;
+  try {
+    const check = client.pipeline();
+    check.runCommand('get', [fence.leaseKey]);
+    for (const j of jobs) check.runCommand('exists', [queue.toKey(j.opts.jobId)]);
+    const [holder, ...exists] = replies(await check.exec());
+    if (holder !== fence.holder) throw fence.lost('the lease is no longer this listener\'s; nothing was queued');
+    const multi = client.multi();
+    const backend = queue.getBackend();
+    for (const j of jobs) await backend.addJobToTransaction(multi, new Job(queue, j.name, j.data, j.opts, j.opts.jobId).asJSON(), j.opts.jobId);
+    executed = true;
+    const results = await multi.exec();
+    // null: the fencing counter moved after the WATCH, i.e. another listener won the lease
+    if (results === null) throw fence.lost('another listener took the lease while these jobs were being queued; nothing was queued');
+    replies(results);
+    return jobs.map((j, i) => ({ jobId: j.opts.jobId, added: exists[i] !== 1 }));
+  } finally {
+    if (!executed) await client.runCommand('unwatch', []).catch(() => undefined);
+  }
+}
+
+function replies(results: [Error | null, unknown][] | null): unknown[] {
+  if (!results) throw new Error('Redis did not answer the pipeline');
+  return results.map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
 }

@@ -75,7 +75,7 @@ describe('download processor under a real worker', () => {
   }
 
   async function add(link: string, config: ReturnType<typeof start>['config'], source: DownloadJobData['source'] = { type: 'cli' }, folder?: string) {
-    const [r] = await enqueueDownloads(queue, [{ link: parsePackageLink(link), source }], downloadJobOptions(config.workers), folder);
+    const [r] = await enqueueDownloads(queue, [{ link: parsePackageLink(link), source }], downloadJobOptions(config.workers), { folder });
     return r!.jobId;
   }
 
