@@ -72,6 +72,9 @@ export function parseFaspUrl(url: string): TransferSpec {
       if (user !== '') spec.remote_user = user;
     });
   }
+  // ascp has no default user to fall back on (ascli: "Missing mandatory parameter: remote_user"):
+  // without one it would log in as whoever runs the service, and fail on the server.
+  if (spec.remote_user === undefined && !problems.some((p) => p.includes('user name'))) problems.push('the user is missing (remote_user): the link must be faspe://USER@host[:port]/path');
   if (rawPort !== undefined && rawPort !== '') check(() => void (spec.ssh_port = parsePort(rawPort, 'the SSH port (after the host)')));
   check(() => {
     const source = decode(rawPath.replace(/\+/g, ' '), 'the path');

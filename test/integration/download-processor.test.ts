@@ -90,6 +90,15 @@ describe('download processor under a real worker', () => {
     expect(failed.failedReason).not.toContain(pkg.externalPasscode);
   });
 
+  it('a faspe:// link without a user ends the job at once, saying the user is missing, and runs no ascp', async () => {
+    const { config } = start({ FAKE_ASCP_FAIL: 'code:16' });
+    const id = await add('faspe://127.0.0.1:33001/0123abcd-0000.aspera-package/PKG?token=ATV2_no-user-Tok9&port=33001', config);
+    const failed = await waitFor(async () => ((await queue.getJob(id))?.finishedOn ? queue.getJob(id) : undefined), { what: 'the job to fail' });
+    expect(failed.attemptsMade).toBe(1);
+    expect(failed.failedReason).toMatch(/^FASP URL: the user is missing \(remote_user\): the link must be faspe:\/\/USER@host\[:port\]\/path \[LINK_INVALID\]$/);
+    expect(failed.failedReason).not.toContain('no-user-Tok9');
+  });
+
   it("an inbox's download folder is inside DOWNLOAD_DIR, and a job naming a way out fails without writing there", async () => {
     const { config } = start();
     const pkg = sim.addPackage({ title: 'Studio B reel', files: { 'b.bin': 1000 } });

@@ -53,20 +53,20 @@ describe('parseFaspUrl: URL parts', () => {
   it.each<[string, string, Partial<TransferSpec>]>([
     ['fasp:// scheme', 'fasp://u@h:22/p', { remote_user: 'u', remote_host: 'h', ssh_port: 22, paths: [{ source: '/p' }] }],
     ['scheme in capitals', 'FASPE://u@h/p', { remote_host: 'h' }],
-    ['no user, no port: left to ascp defaults', 'faspe://h/p', { remote_host: 'h', paths: [{ source: '/p' }] }],
+    ['no port: left to ascp defaults', 'faspe://u@h/p', { remote_user: 'u', remote_host: 'h', paths: [{ source: '/p' }] }],
     ['empty port is absent', 'faspe://u@h:/p', { remote_host: 'h' }],
     ['password ignored', 'faspe://my_user_here:my_pass_here@host:33001/path', { remote_user: 'my_user_here', remote_host: 'host', ssh_port: 33001 }],
     ['IPv6 host without brackets', 'faspe://u@[2001:db8::1]:33001/p', { remote_host: '2001:db8::1', ssh_port: 33001 }],
     ['percent-encoded user', 'faspe://a%40b@h/p', { remote_user: 'a@b' }],
-    ['%20 and + both become spaces', 'faspe://h/PKG%20-+test', { paths: [{ source: '/PKG - test' }] }],
-    ['raw spaces tolerated', 'faspe://h/PKG - test?token=abcd', { paths: [{ source: '/PKG - test' }], token: 'abcd' }],
-    ['%2F kept as in ascli (double slash)', 'faspe://h/%2Fpackages%2Fa.aspera-package', { paths: [{ source: '//packages/a.aspera-package' }] }],
-    ['dot segments kept, not resolved', 'faspe://h/a/../b', { paths: [{ source: '/a/../b' }] }],
-    ['unicode path', 'faspe://h/r%C3%A9sum%C3%A9', { paths: [{ source: '/résumé' }] }],
-    ['missing query is empty', 'faspe://h/p', { direction: 'receive' }],
-    ['empty query is empty', 'faspe://h/p?', { direction: 'receive' }],
-    ['fragment ignored', 'faspe://h/p?port=1#x', { fasp_port: 1 }],
-    ['surrounding whitespace trimmed', '  faspe://h/p?port=2\n', { fasp_port: 2 }],
+    ['%20 and + both become spaces', 'faspe://u@h/PKG%20-+test', { paths: [{ source: '/PKG - test' }] }],
+    ['raw spaces tolerated', 'faspe://u@h/PKG - test?token=abcd', { paths: [{ source: '/PKG - test' }], token: 'abcd' }],
+    ['%2F kept as in ascli (double slash)', 'faspe://u@h/%2Fpackages%2Fa.aspera-package', { paths: [{ source: '//packages/a.aspera-package' }] }],
+    ['dot segments kept, not resolved', 'faspe://u@h/a/../b', { paths: [{ source: '/a/../b' }] }],
+    ['unicode path', 'faspe://u@h/r%C3%A9sum%C3%A9', { paths: [{ source: '/résumé' }] }],
+    ['missing query is empty', 'faspe://u@h/p', { direction: 'receive' }],
+    ['empty query is empty', 'faspe://u@h/p?', { direction: 'receive' }],
+    ['fragment ignored', 'faspe://u@h/p?port=1#x', { fasp_port: 1 }],
+    ['surrounding whitespace trimmed', '  faspe://u@h/p?port=2\n', { fasp_port: 2 }],
   ])('%s', (_, url, expected) => {
     expect(parseFaspUrl(url)).toMatchObject({ direction: 'receive', ...expected });
   });
@@ -168,6 +168,30 @@ describe('parseFaspUrl: ascli test vector (§4.3)', () => {
       lock_rate_policy: false,
       lock_min_rate: true,
     });
+  });
+});
+
+describe('parseFaspUrl: a link without a user is refused (ascli: "Missing mandatory parameter: remote_user")', () => {
+  it.each([
+    ['host, port, path and query', 'faspe://host:33001/path?token=abcd&port=33001'],
+    ['no port', 'faspe://acme-faspex/%2Fpackages%2Fa.aspera-package'],
+    ['empty user before @', 'faspe://@host:33001/path'],
+    ['empty user with a password', 'faspe://:pw-Only-55@host:33001/path'],
+    ['fasp:// scheme', 'fasp://10.0.0.1:22/p?token=abcd'],
+    ['IPv6 host', 'faspe://[2001:db8::1]:33001/p'],
+    ['the Faspex 4 XML form with its user dropped', 'faspe://fx.example.com:33001/%2Fpackages%2Fabc.aspera-package%2FPKG%20-%20Q3?cookie=c&token=t&port=33001&policy=fair'],
+  ])('%s', (_, url) => {
+    const err = linkError(url);
+    expect(err.message).toBe('FASP URL: the user is missing (remote_user): the link must be faspe://USER@host[:port]/path');
+    expect(err.message.split('\n')).toHaveLength(1);
+  });
+
+  it('names the missing user beside the other faults, on one line', () => {
+    expect(linkError('faspe://h:ssh/p?policy=foo').message).toBe('FASP URL: the user is missing (remote_user): the link must be faspe://USER@host[:port]/path; the SSH port (after the host) must be a port number from 1 to 65535, got "ssh"; policy must be one of low, fair, high, fixed, got "foo"');
+  });
+
+  it('a malformed user is reported as malformed, not as missing', () => {
+    expect(linkError('faspe://%E0%A4%A@h/p').message).not.toMatch(/user is missing/);
   });
 });
 
