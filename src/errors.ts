@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'NETWORK'
   | 'TLS'
+  | 'PROXY'
   // ascp
   | 'ASCP_NOT_FOUND'
   | 'SSH_KEY_NOT_FOUND'

@@ -69,7 +69,7 @@ export async function startDownloader(ctx: ServiceContext, options: DownloaderOp
     { concurrency: config.workers.concurrency },
   );
   if (config.workers.webhookUrl) {
-    manager.register(QUEUE.notifications, createNotifyProcessor(config.workers.webhookUrl, logger), { concurrency: 2 });
+    manager.register(QUEUE.notifications, createNotifyProcessor(config.workers.webhookUrl, logger, { proxy: config.proxy }), { concurrency: 2 });
   }
   logger.info({ ascp: ascp.path, concurrency: config.workers.concurrency, downloadDir: config.downloads.dir }, 'download workers started');
 

@@ -6,12 +6,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import type { AllowedHost } from '../faspex/allowlist.js';
+import type { ProxySettings } from '../http/proxy.js';
 import { registerSecret } from '../log/secrets.js';
 import { clusterPrefixProblem, type RedisSettings } from '../queue/redis-shape.js';
 import { DEFAULT_INBOX_ID, type ImapConfig, type InboxConfig } from './inbox.js';
 import { MailboxesFileError, parseMailboxesFile } from './mailboxes-file.js';
 import { readSecretFileFrom, resolveSecretFiles } from './secret-files.js';
-import { SECRET_VARIABLES, VARIABLES, type VariableName, type VariableValue } from './variables.js';
+import { SECRET_VARIABLES, VARIABLES, type VariableName, type VariableSpec, type VariableValue } from './variables.js';
 
 export type Role = 'run' | 'listen' | 'work' | 'dashboard' | 'download' | 'resolve' | 'enqueue' | 'status' | 'demo' | 'offline';
 
@@ -26,6 +27,8 @@ export interface FaspexConfig {
   timeoutMs: number;
   /** raw JSON; parsed by the Faspex 5 client */
   faspex5Clients: string | undefined;
+  /** outbound proxy (the same as Config.proxy); absent: direct */
+  proxy?: ProxySettings;
 }
 
 export interface Config {
@@ -38,6 +41,8 @@ export interface Config {
   listener: { leaseMs: number };
   mail: { allowedForwarders: string[] | undefined; authservId: string | undefined; maxLinks: number };
   faspex: FaspexConfig;
+  /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY, for every outbound HTTP request */
+  proxy: ProxySettings;
   downloads: { dir: string; ascpPath: string | undefined; ascpSshKey: string | undefined; stallSeconds: number };
   workers: {
     concurrency: number;
@@ -86,8 +91,18 @@ export function environmentWithDotenv(env: NodeJS.ProcessEnv, dir = process.cwd(
   return { ...fromFile, ...env };
 }
 
+/** `https_proxy` and friends: an alias, when given, is the value (lowercase wins, as in undici and curl). */
+function withAliases(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const [name, spec] of Object.entries(VARIABLES) as [string, VariableSpec<unknown>][]) {
+    const alias = spec.aliases?.find((a) => env[a] !== undefined && env[a] !== '');
+    if (alias) out[name] = env[alias];
+  }
+  return out;
+}
+
 export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.cwd()): Config {
-  const files = resolveSecretFiles(given, SECRET_VARIABLES, readSecretFileFrom(cwd));
+  const files = resolveSecretFiles(withAliases(given), SECRET_VARIABLES, readSecretFileFrom(cwd));
   const env = files.env;
   const problems: string[] = [...files.problems];
   for (const name of SECRET_VARIABLES) registerSecret(env[name]);
@@ -195,6 +210,9 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
     const problem = clusterPrefixProblem(prefix);
     if (problem) problems.push(problem);
   }
+  const proxy: ProxySettings = { httpsProxy: read('HTTPS_PROXY'), httpProxy: read('HTTP_PROXY'), noProxy: read('NO_PROXY') };
+  // a proxy's login is a secret like any other; its host and port are what messages show
+  for (const p of [proxy.httpsProxy, proxy.httpProxy]) if (p) registerProxyLogin(p);
 
   const config: Config = {
     redis: {
@@ -219,7 +237,9 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
       insecureTls: read('FASPEX_INSECURE_TLS')!,
       timeoutMs: (read('FASPEX_TIMEOUT_SECONDS') ?? 30) * 1000,
       faspex5Clients: read('FASPEX5_CLIENTS'),
+      proxy,
     },
+    proxy,
     downloads: {
       dir: abs(read('DOWNLOAD_DIR')!),
       ascpPath: read('ASCP_PATH'),
@@ -246,6 +266,14 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
 /** Only the roles that read mail open the file (and its secrets). */
 function needsInboxes(role: Role): boolean {
   return role === 'run' || role === 'listen';
+}
+
+function registerProxyLogin(proxy: string): void {
+  const u = new URL(proxy);
+  if (u.password) {
+    registerSecret(u.password);
+    registerSecret(decodeURIComponent(u.password));
+  }
 }
 
 function mapOptional<T, U>(value: T | undefined, f: (v: T) => U): U | undefined {

@@ -75,15 +75,31 @@ const redisPrefix: Parser<string> = (raw) => {
 
 const hostPorts = (defaultPort: number): Parser<HostPort[]> => (raw) => parseHostPorts(raw, defaultPort);
 
+/** A proxy URL; the error never repeats the value, which may hold the proxy's password. */
+const proxyUrl: Parser<string> = (raw) => {
+  if (!raw.includes('://')) throw new Error('expected a proxy URL such as http://proxy.example.com:3128');
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    throw new Error('expected a proxy URL such as http://proxy.example.com:3128');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`expected an http:// or https:// proxy URL, not ${u.protocol}//`);
+  if (u.pathname !== '/' || u.search || u.hash) throw new Error('expected a proxy URL without a path, such as http://proxy.example.com:3128');
+  return raw.trim();
+};
+
 export interface VariableSpec<T> {
   parse: Parser<T>;
   /** value used when the variable is unset or empty; undefined means "no default" */
   default?: string;
   /** masked in errors and logs, and also readable from a file named by NAME_FILE */
   secret?: boolean;
+  /** other names read too, and first (the lowercase proxy variables, as curl and undici read them) */
+  aliases?: readonly string[];
   /** one line for `.env.example` and the README */
   doc: string;
-  group: 'Redis and storage' | 'Mail' | 'Faspex' | 'Downloads' | 'Workers' | 'Dashboard' | 'Logging';
+  group: 'Redis and storage' | 'Mail' | 'Faspex' | 'Network' | 'Downloads' | 'Workers' | 'Dashboard' | 'Logging';
 }
 
 const v = <T>(spec: VariableSpec<T>): VariableSpec<T> => spec;
@@ -136,6 +152,13 @@ export const VARIABLES = {
   FASPEX_TIMEOUT_SECONDS: v({ parse: integer(1, 600), default: '30', group: 'Faspex', doc: 'Timeout of every Faspex HTTP request.' }),
   FASPEX5_CLIENTS: v({ parse: text, secret: true, group: 'Faspex',
     doc: 'Faspex 5 API clients for inbox links, JSON keyed by host (see docs/faspex5.md).' }),
+
+  HTTPS_PROXY: v({ parse: proxyUrl, aliases: ['https_proxy'], group: 'Network',
+    doc: 'Proxy for every outbound https:// request (Faspex, OAuth token endpoints, the webhook), e.g. http://user:password@proxy.example.com:3128; https_proxy too (it wins). Unset: HTTP_PROXY.' }),
+  HTTP_PROXY: v({ parse: proxyUrl, aliases: ['http_proxy'], group: 'Network',
+    doc: 'Proxy for outbound plain http:// requests (and https:// ones when HTTPS_PROXY is unset); http_proxy too (it wins).' }),
+  NO_PROXY: v({ parse: text, aliases: ['no_proxy'], group: 'Network',
+    doc: 'Hosts reached without the proxy, comma-separated: example.com (and .example.com, *.example.com) covers its subdomains, host:port one port, * everything; no_proxy too (it wins).' }),
 
   DOWNLOAD_DIR: v({ parse: nonEmpty, default: './downloads', group: 'Downloads', doc: 'Where packages land, one folder per package.' }),
   ASCP_PATH: v({ parse: nonEmpty, group: 'Downloads', doc: 'The ascp executable (default: PATH, then the usual IBM install folders).' }),

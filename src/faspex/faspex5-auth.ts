@@ -9,7 +9,7 @@ import { permanent } from '../errors.js';
 import { registerSecret } from '../log/secrets.js';
 import type { AllowedHost } from './allowlist.js';
 import { assertAllowed } from './http.js';
-import { hostOf } from './http-errors.js';
+import { hostOf } from '../http/errors.js';
 
 export const JWT_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 export const FORM_TYPE = 'application/x-www-form-urlencoded';

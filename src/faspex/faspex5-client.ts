@@ -30,7 +30,7 @@ import { readWebClientConfig } from './faspex5-configjs.js';
 import { jwtAssertion, loadPrivateKey } from './faspex5-jwt.js';
 import { readPackageInfo, recipientQuery, toResolvedPackage, toTransferSpec } from './faspex5-package.js';
 import { XML_MAX_BYTES, type FaspexHttp, type HttpRequest } from './http.js';
-import { classifyRedirect, hostOf } from './http-errors.js';
+import { classifyRedirect, hostOf } from '../http/errors.js';
 import { decodeFaspex5Context, type PackageLink } from './link.js';
 import type { ResolvedPackage } from './resolved-package.js';
 

@@ -8,8 +8,11 @@
  * The body never holds a secret: links are masked, manifests hold none.
  */
 import type { Job, JobsOptions } from 'bullmq';
+import { permanent } from '../errors.js';
+import { createHttpClient, TEXT_MAX_BYTES } from '../http/client.js';
+import type { Peer } from '../http/errors.js';
+import type { ProxySettings } from '../http/proxy.js';
 import type { Logger } from '../log/logger.js';
-import { maskText } from '../log/secrets.js';
 import { notifyJobSchema, type NotifyJobData } from './queues.js';
 
 export const NOTIFY_ATTEMPTS = 10;
@@ -23,24 +26,46 @@ export function notifyJobOptions(keepSeconds: number): JobsOptions {
   };
 }
 
-export function createNotifyProcessor(webhookUrl: string, logger: Logger, timeoutMs = 10_000) {
+const WEBHOOK_PEER: Peer = {
+  name: 'webhook',
+  timeoutSetting: 'the webhook deadline',
+  tlsAdvice: 'its certificate must chain to a public CA (or one in NODE_EXTRA_CA_CERTS)',
+  authAdvice: 'the receiver refused the request; check the credentials in COMPLETION_WEBHOOK_URL',
+};
+
+export interface NotifyOptions {
+  /** default 10 s */
+  timeoutMs?: number;
+  /** Config.proxy: the webhook goes through the proxy like every other request */
+  proxy?: ProxySettings;
+}
+
+export function createNotifyProcessor(webhookUrl: string, logger: Logger, options: NotifyOptions = {}) {
+  const target = new URL(webhookUrl);
+  // The outbound client's guards (deadline, capped answer, no redirects, proxy); its host
+  // policy admits the configured webhook's origin and nothing else.
+  const http = createHttpClient({
+    policy: (url) => {
+      if (url.origin !== target.origin) throw permanent('HOST_NOT_ALLOWED', 'only COMPLETION_WEBHOOK_URL is posted to');
+    },
+    timeoutMs: options.timeoutMs ?? 10_000,
+    logger,
+    proxy: options.proxy,
+    peer: WEBHOOK_PEER,
+    logLabel: 'webhook http',
+  });
   return async (job: Job<NotifyJobData>): Promise<{ status: number }> => {
     const data = notifyJobSchema.parse(job.data);
     const body = JSON.stringify({ event: `package.${data.outcome}`, jobId: data.downloadJobId, ...data.body });
-    let response: Response;
-    try {
-      response = await fetch(webhookUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'faspex-ingest' },
-        body,
-        signal: AbortSignal.timeout(timeoutMs),
-        redirect: 'manual',
-      });
-    } catch (e) {
-      throw new Error(`webhook ${maskText(new URL(webhookUrl).origin)} unreachable: ${(e as Error).message}`, { cause: e });
-    }
-    await response.body?.cancel().catch(() => undefined);
-    if (!response.ok) throw new Error(`webhook answered HTTP ${response.status}`);
+    // any non-2xx, timeout or connection error throws: BullMQ retries with backoff
+    const response = await http.request({
+      method: 'POST',
+      url: target,
+      what: 'the completion notice',
+      headers: { 'content-type': 'application/json', 'user-agent': 'faspex-ingest' },
+      body,
+      maxBytes: TEXT_MAX_BYTES,
+    });
     logger.debug({ jobId: data.downloadJobId, status: response.status }, 'webhook delivered');
     return { status: response.status };
   };

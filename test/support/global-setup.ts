@@ -27,6 +27,7 @@ const NEEDED: Record<string, string[]> = {
   'dovecot-imapd': ['/usr/sbin/dovecot', '/usr/lib/dovecot/imap'],
   'dovecot-lmtpd': ['/usr/lib/dovecot/lmtp'],
   chromium: ['/usr/bin/chromium'],
+  tinyproxy: ['/usr/bin/tinyproxy'],
 };
 
 function missingPackages(): string[] {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllowlist } from '../../src/faspex/allowlist.js';
 import { assertAllowed } from '../../src/faspex/http.js';
-import { classifyRedirect, classifyStatus, classifyTransportError } from '../../src/faspex/http-errors.js';
+import { classifyRedirect, classifyStatus, classifyTransportError } from '../../src/http/errors.js';
 
 const PASSCODE = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 const ctx = { url: new URL(`https://fx.example.com:8443/aspera/faspex/external_deliveries/1?passcode=${PASSCODE}`), what: 'the package description' };

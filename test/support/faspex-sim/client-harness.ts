@@ -31,7 +31,7 @@ export interface ClientHarness {
   failure(link: string, signal?: AbortSignal): Promise<IngestError>;
 }
 
-export async function clientHarness(options: { sim?: FaspexSimOptions; config?: Partial<FaspexConfig>; allow?: string | ((sim: FaspexSim) => string) } = {}): Promise<ClientHarness> {
+export async function clientHarness(options: { sim?: FaspexSimOptions; config?: Partial<FaspexConfig> | ((sim: FaspexSim) => Partial<FaspexConfig>); allow?: string | ((sim: FaspexSim) => string) } = {}): Promise<ClientHarness> {
   const sim = await createFaspexSim(options.sim);
   onTestFinished(() => sim.close());
   const logs: string[] = [];
@@ -44,7 +44,7 @@ export async function clientHarness(options: { sim?: FaspexSimOptions; config?: 
     insecureTls: false,
     timeoutMs: 10_000,
     faspex5Clients: undefined,
-    ...options.config,
+    ...(typeof options.config === 'function' ? options.config(sim) : options.config),
   };
   const dispatched: string[] = [];
   const connected: string[] = [];

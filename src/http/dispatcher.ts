@@ -1,0 +1,125 @@
+/**
+ * The connection pools behind every outbound request: one direct pool, and one undici ProxyAgent
+ * per configured proxy, chosen per request by proxyFor() (proxy.ts). Through a proxy every
+ * target, https:// or http://, is reached by CONNECT (a tunnel), so the proxy sees only the host
+ * and port, and TLS to the target is verified end to end with our CA set as if there were no
+ * proxy.
+ */
+import type { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { Agent, Dispatcher, ProxyAgent } from 'undici';
+import { permanent } from '../errors.js';
+import { proxyFor, type ProxySettings } from './proxy.js';
+
+export interface TlsSettings {
+  /** extra PEM certificates to trust, beside the public roots */
+  caFile?: string;
+  /** the variable caFile came from, for messages */
+  caVariable?: string;
+  /** skip certificate checks of the target (never of the proxy) */
+  insecure?: boolean;
+}
+
+export interface DispatcherSettings {
+  tls: TlsSettings;
+  timeoutMs: number;
+  proxy?: ProxySettings;
+}
+
+interface TlsOptions {
+  ca?: string[];
+  rejectUnauthorized?: boolean;
+}
+
+/** The CA set: public roots plus caFile (setting `ca` alone would drop the public roots). */
+export function tlsOptions(tls: TlsSettings): TlsOptions {
+  const out: TlsOptions = {};
+  if (tls.caFile) {
+    const name = tls.caVariable ?? 'the CA file';
+    let pem: string;
+    try {
+      pem = readFileSync(tls.caFile, 'utf8');
+    } catch (e) {
+      throw permanent('CONFIG', `${name} ${tls.caFile} cannot be read: ${(e as Error).message}`);
+    }
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+      throw permanent('CONFIG', `${name} ${tls.caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    }
+    out.ca = [...rootCertificates, pem];
+  }
+  if (tls.insecure) out.rejectUnauthorized = false;
+  return out;
+}
+
+/** Routes each request to the direct pool or its proxy's; emits the inner pools' events. */
+export class OutboundDispatcher extends Dispatcher {
+  readonly #direct: Agent;
+  readonly #proxies = new Map<string, ProxyAgent>();
+  readonly #settings: DispatcherSettings;
+  readonly #tls: TlsOptions;
+
+  constructor(settings: DispatcherSettings) {
+    super();
+    this.#settings = settings;
+    this.#tls = tlsOptions(settings.tls);
+    const t = settings.timeoutMs;
+    this.#direct = this.#watch(new Agent({ connect: { ...this.#tls, timeout: t }, headersTimeout: t, bodyTimeout: t, keepAliveTimeout: 4_000 }));
+  }
+
+  #watch<T extends Dispatcher>(d: T): T {
+    const source = d as unknown as EventEmitter;
+    for (const event of ['connect', 'disconnect', 'connectionError']) source.on(event, (...args: unknown[]) => (this as unknown as EventEmitter).emit(event, ...args));
+    return d;
+  }
+
+  /** The pool for this origin: its proxy's, or the direct one. */
+  #route(origin: string): Dispatcher {
+    const proxy = proxyFor(new URL(origin), this.#settings.proxy ?? {});
+    if (!proxy) return this.#direct;
+    let agent = this.#proxies.get(proxy);
+    if (!agent) {
+      const t = this.#settings.timeoutMs;
+      agent = this.#watch(new ProxyAgent({
+        uri: proxy,
+        // undici tunnels http:// targets too when proxyTunnel is on (the default): keep it so
+        requestTls: { ...this.#tls, timeout: t },
+        // the proxy itself (an https:// proxy) is verified with the same CA set, never skipped
+        proxyTls: { ...(this.#tls.ca ? { ca: this.#tls.ca } : {}), timeout: t },
+        headersTimeout: t,
+        bodyTimeout: t,
+        keepAliveTimeout: 4_000,
+      }));
+      this.#proxies.set(proxy, agent);
+    }
+    return agent;
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    return this.#route(String(options.origin)).dispatch(options, handler);
+  }
+
+  #pools(): Dispatcher[] {
+    return [this.#direct, ...this.#proxies.values()];
+  }
+
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | void {
+    const done = Promise.all(this.#pools().map((p) => p.close())).then(() => undefined);
+    if (!callback) return done;
+    void done.then(callback);
+  }
+
+  override destroy(): Promise<void>;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | void {
+    const err = typeof a === 'function' ? null : (a ?? null);
+    const callback = typeof a === 'function' ? a : b;
+    const done = Promise.all(this.#pools().map((p) => p.destroy(err))).then(() => undefined);
+    if (!callback) return done;
+    void done.then(callback);
+  }
+}
