@@ -1,5 +1,5 @@
 /**
- * The HTTP role: bull-board, /healthz and /metrics. Entry for `faspex-ingest dashboard` and part
+ * The HTTP role: the packages page (with every inbox's health), bull-board, /healthz and /metrics. Entry for `faspex-ingest dashboard` and part
  * of `run`.
  *
  * Failure contract:
@@ -11,6 +11,7 @@
  *   run elsewhere, /healthz counts the workers connected to the queue through Redis instead.
  */
 import { startDashboard } from '../src/dashboard/index.js';
+import { readInboxStatuses } from '../src/mail/inbox-status.js';
 import { healthOfRoles } from '../src/service/role-health.js';
 import type { Role } from '../src/service/role.js';
 import type { ServiceContext } from '../src/service/service-context.js';
@@ -27,6 +28,7 @@ export async function startDashboardRole(ctx: ServiceContext, localRoles: readon
     metrics: ctx.metrics,
     health,
     logger: ctx.logger.child({ role: 'dashboard' }),
+    inboxes: () => readInboxStatuses(ctx.redis, ctx.config.redis.prefix),
   });
   return {
     name: 'dashboard',

@@ -1,15 +1,19 @@
 /**
- * The dashboard process's HTTP side: bull-board behind basic auth, plus /healthz and /metrics.
+ * The dashboard process's HTTP side behind basic auth: the packages page at `/` (its home),
+ * bull-board for queue internals at `/queue/<name>` and its API, plus /healthz and /metrics.
  */
 import express from 'express';
 import type { Queue } from 'bullmq';
 import type { Config } from '../config/config.js';
+import type { InboxStatus } from '../mail/inbox-status.js';
+import { QUEUE, type DownloadJobData } from '../queue/queues.js';
 import type { Logger } from '../log/logger.js';
 import type { HealthReport } from '../service/health.js';
 import type { Metrics } from '../service/metrics.js';
 import { dashboardAuth } from './auth.js';
 import { boardRouter } from './board.js';
 import { maskJsonResponses } from './mask.js';
+import { packagesRouter } from './packages/routes.js';
 import { healthRouter, metricsRouter } from './routes.js';
 
 export interface DashboardOptions {
@@ -18,6 +22,10 @@ export interface DashboardOptions {
   metrics: Metrics;
   health: () => Promise<HealthReport>;
   logger: Logger;
+  /** every inbox's health (src/mail/inbox-status.ts), for the top of the packages page */
+  inboxes?: () => Promise<InboxStatus[]>;
+  /** how often the packages page's live feed re-reads (default 2 s) */
+  liveIntervalMs?: number;
 }
 
 export function createDashboardApp(options: DashboardOptions): express.Express {
@@ -39,6 +47,11 @@ export function createDashboardApp(options: DashboardOptions): express.Express {
 
   if (auth) app.use(auth);
   app.use(maskJsonResponses);
+  // Before the board, so `/` is the packages page; the board keeps /queue/<name> and /api.
+  const downloads = (queues.find((q) => q.name === QUEUE.downloads) ?? queues[0]) as Queue<DownloadJobData> | undefined;
+  if (downloads) {
+    app.use(packagesRouter({ queue: downloads, inboxes: options.inboxes ?? (async () => []), readOnly: config.readOnly, password: config.password, liveIntervalMs: options.liveIntervalMs, logger }));
+  }
   app.use(boardRouter(queues, { readOnly: config.readOnly }));
 
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {

@@ -1,6 +1,7 @@
 /**
- * The dashboard as a person sees it: headless Debian Chromium behind the basic-auth login, a
+ * bull-board as a person sees it: headless Debian Chromium behind the basic-auth login, a
  * queued and a completed download on screen, their passcodes masked, and a screenshot.
+ * (The packages page has its own: dashboard-packages-browser.test.ts.)
  * UPDATE_DASHBOARD_PNG=1 also writes docs/dashboard.png for the README.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -15,10 +16,9 @@ import { createLogger } from '../../src/log/logger.js';
 import { JOB, QUEUE } from '../../src/queue/queues.js';
 import { createHealthCheck, queuePingProbe } from '../../src/service/health.js';
 import { createMetrics } from '../../src/service/metrics.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../support/browser.js';
 import { tempDir, uniqueName, waitFor } from '../support/temp.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const USER = 'ops';
 const PASSWORD = 'browser-test-password';
 const PASSCODES = ['a'.repeat(8) + 'b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6', 'f'.repeat(8) + '0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d'];
@@ -88,9 +88,10 @@ it('shows a waiting and a completed download behind the login, passcodes masked'
   expect(refused).toMatch(/^401$|ERR_INVALID_AUTH_CREDENTIALS/);
   await anonymous.close();
 
+  // Home is the packages page; bull-board keeps its queue pages.
   const home = await page.goto(dashboard.url);
   expect(home?.status()).toBe(200);
-  await page.getByText(queue.name).first().waitFor();
+  await page.locator('tr[data-id="faspex4-external-fx.example.com-1042"]').waitFor();
 
   await page.goto(new URL(`queue/${encodeURIComponent(queue.name)}`, dashboard.url).href);
   await page.getByText('faspex4-external-fx.example.com-1042').first().waitFor();

@@ -80,12 +80,14 @@ async function start(options: Partial<DashboardOptions> & { queues: Queue[] }): 
 
 describe('login', () => {
   it('asks for credentials on the board, its API and its static assets, and not on /healthz and /metrics', async () => {
-    const d = await start({ queues: [newQueue('auth')] });
+    const queue = newQueue('auth');
+    const d = await start({ queues: [queue] });
     const page = await fetch(d.url);
     expect(page.status).toBe(401);
     expect(page.headers.get('www-authenticate')).toMatch(/^Basic realm="faspex-ingest"/);
+    for (const path of ['packages/live', 'packages/assets/packages.css', `queue/${queue.name}`]) expect((await fetch(new URL(path, d.url))).status, path).toBe(401);
 
-    const html = await (await fetch(d.url, { headers: AUTH })).text();
+    const html = await (await fetch(new URL(`queue/${queue.name}`, d.url), { headers: AUTH })).text();
     const asset = /(?:src|href)="[^"]*?(static\/js\/[^"]+\.js)"/.exec(html)?.[1];
     expect(asset, 'the board page links its scripts').toBeTruthy();
     for (const path of [asset!, 'api/queues', 'api/redis/stats', 'queue/x']) {
