@@ -28,6 +28,8 @@ const NEEDED: Record<string, string[]> = {
   'dovecot-lmtpd': ['/usr/lib/dovecot/lmtp'],
   chromium: ['/usr/bin/chromium'],
   tinyproxy: ['/usr/bin/tinyproxy'],
+  // promtool checks and unit-tests the alert rules in deploy/prometheus/
+  prometheus: ['/usr/bin/promtool'],
 };
 
 function missingPackages(): string[] {
