@@ -1,6 +1,9 @@
 /**
- * The mail role: one IMAP connection idling on IMAP_MAILBOX, every package link of every new
- * mail queued as one download job. Entry for `faspex-ingest listen` and part of `run`.
+ * The mail role: for every inbox (MAILBOXES_FILE, or the one of the IMAP_* variables), one IMAP
+ * connection idling on its folder, every package link of every new mail queued as one download
+ * job. Entry for `faspex-ingest listen` and part of `run`. Each inbox is read under a lease in
+ * Redis (src/mail/inbox-runner.ts): a second `listen` for the same inbox waits as a standby and
+ * takes over within LISTENER_LEASE_SECONDS of this one's death.
  *
  * Failure contract:
  * - A mail is marked handled (its UID recorded in Redis, a keyword set where allowed) only
@@ -15,64 +18,104 @@
  *   connection (given up after 3 reads that died, read alone so its neighbours are not blamed).
  * - Redis down: nothing is marked handled; the batch is retried after backoff.
  * - Links to hosts outside FASPEX_ALLOWED_HOSTS are recorded as refused, never queued.
+ * - One inbox failing (wrong password, server down) never stops the others: each reconnects on
+ *   its own, and health names the ones that are not connected.
+ * - A listener paused past its lease (GC, SIGSTOP) stops its IMAP work on waking; its enqueue and
+ *   progress writes are refused by Redis once a standby holds the lease.
  */
-import { DEFAULT_INBOX_ID, InboxStatusPublisher } from '../src/mail/inbox-status.js';
-import { MailListener } from '../src/mail/listener.js';
-import { downloadJobOptions, enqueueDownloads } from '../src/queue/producer.js';
+import { hostname } from 'node:os';
+import { Queue } from 'bullmq';
+import type { InboxConfig } from '../src/config/inbox.js';
+import { InboxRunner } from '../src/mail/inbox-runner.js';
+import { InboxStatusPublisher } from '../src/mail/inbox-status.js';
+import { downloadJobOptions } from '../src/queue/producer.js';
+import { QUEUE, type DownloadJobData } from '../src/queue/queues.js';
 import type { Role } from '../src/service/role.js';
 import type { ServiceContext } from '../src/service/service-context.js';
 
-export async function startListener(ctx: ServiceContext): Promise<Role & { listener: MailListener }> {
-  const { config, metrics } = ctx;
-  if (!config.imap) throw new Error('IMAP_HOST is not set');
-  const jobOptions = downloadJobOptions(config.workers);
+export async function startListener(ctx: ServiceContext): Promise<Role & { inboxes: InboxRunner[] }> {
+  const { config } = ctx;
+  if (config.inboxes.length === 0) throw new Error('no inbox to watch: set IMAP_HOST (and IMAP_USER, IMAP_PASSWORD) or MAILBOXES_FILE');
   const log = ctx.logger.child({ role: 'listener' });
-  // Health for the dashboard and /metrics, wherever they run (src/mail/inbox-status.ts).
-  const inbox = new InboxStatusPublisher({
-    redis: ctx.redis,
-    prefix: config.redis.prefix,
-    inbox: DEFAULT_INBOX_ID,
-    label: `${config.imap.user}@${config.imap.host}/${config.imap.mailbox}`,
-    onError: (err) => log.debug({ err }, 'could not publish the inbox status'),
-  });
-  const listener = new MailListener({
-    imap: config.imap,
-    redis: ctx.connect('worker'),
-    prefix: config.redis.prefix,
-    enqueue: (items) => enqueueDownloads(ctx.queues.downloads, items, jobOptions),
-    allowlist: config.faspex.allowedHosts,
-    maxLinks: config.mail.maxLinks,
-    senderPolicy:
-      config.mail.allowedForwarders && config.mail.authservId
-        ? { allowedForwarders: config.mail.allowedForwarders, authservId: config.mail.authservId }
-        : undefined,
-    logger: log,
-    events: {
-      connected: ({ idle }) => void inbox.apply({ type: 'connected', idle }),
-      disconnected: ({ reason }) => void inbox.apply({ type: 'disconnected', reason }),
-      backlog: ({ count }) => void inbox.apply({ type: 'backlog', count }),
-      synced: () => void inbox.apply({ type: 'synced' }),
-      mail: (report) => {
-        metrics.mailsRead.inc();
-        metrics.linksFound.inc(report.links);
-        if (report.outcome === 'failed' || report.outcome === 'refused') metrics.mailsFailed.inc({ reason: report.outcome });
-        const queued = report.outcome === 'queued';
-        if (queued && report.receivedAt) metrics.mailQueueLatency.observe(Math.max(0, (Date.now() - report.receivedAt.getTime()) / 1000));
-        void inbox.apply({ type: 'mail', queued });
-      },
-    },
-  });
-  listener.start();
+  const owner = `${hostname()}:${process.pid}`;
+  const started = config.inboxes.map((inbox) => startInbox(ctx, inbox, owner, log));
+  log.info({ inboxes: config.inboxes.map((i) => i.id), leaseSeconds: config.listener.leaseMs / 1000 }, 'listening');
   return {
     name: 'listener',
-    listener,
+    inboxes: started.map((s) => s.runner),
     stop: async () => {
-      await listener.stop();
-      await inbox.stop();
+      await Promise.all(started.map((s) => s.stop()));
     },
     health: () => {
-      const s = listener.status();
-      return s.connected ? { ok: true, detail: `IMAP connected; last UID ${s.lastUid ?? '-'}` } : { ok: false, detail: s.lastError ? `IMAP not connected: ${s.lastError}` : 'IMAP not connected yet' };
+      const parts = started.map(({ runner }) => {
+        const s = runner.status();
+        if (s.role !== 'active') return { ok: true, detail: `${s.inbox}: standby${s.holder ? ` (read by ${s.holder.replace(/^\d+ /, '')})` : ''}` };
+        const l = s.listener;
+        if (l?.connected) return { ok: true, detail: `${s.inbox}: IMAP connected; last UID ${l.lastUid ?? '-'}` };
+        return { ok: false, detail: `${s.inbox}: ${l?.lastError ? `IMAP not connected: ${l.lastError}` : 'IMAP not connected yet'}` };
+      });
+      return { ok: parts.every((p) => p.ok), detail: parts.map((p) => p.detail).join('; ') };
+    },
+  };
+}
+
+/** One inbox: its runner, connections of its own, and its status record while it reads mail. */
+function startInbox(ctx: ServiceContext, inbox: InboxConfig, owner: string, log: ServiceContext['logger']) {
+  const { config, metrics } = ctx;
+  // The fenced enqueue WATCHes on its connection: it must not be shared with another caller.
+  const queue = new Queue<DownloadJobData>(QUEUE.downloads, { connection: ctx.connect('producer'), prefix: config.redis.prefix });
+  queue.on('error', (err: Error) => log.warn({ err: err.message, inbox: inbox.id }, 'queue error'));
+  const runner = new InboxRunner({
+    inbox,
+    redis: ctx.connect('worker'),
+    queue,
+    jobOptions: downloadJobOptions(config.workers),
+    prefix: config.redis.prefix,
+    leaseMs: config.listener.leaseMs,
+    owner,
+    logger: log,
+  });
+  // Only the process reading the inbox speaks for it (src/mail/inbox-status.ts); a standby's
+  // record would overwrite the active listener's.
+  let status: InboxStatusPublisher | undefined;
+  const publish = (apply: (p: InboxStatusPublisher) => unknown) => {
+    if (status) void apply(status);
+  };
+  runner.on('active', () => {
+    status = new InboxStatusPublisher({
+      redis: ctx.redis,
+      prefix: config.redis.prefix,
+      inbox: inbox.id,
+      label: `${inbox.imap.user}@${inbox.imap.host}/${inbox.imap.mailbox}`,
+      onError: (err) => log.debug({ err, inbox: inbox.id }, 'could not publish the inbox status'),
+    });
+  });
+  runner.on('lease-lost', () => {
+    status?.detach();
+    status = undefined;
+  });
+  runner.on('connected', ({ idle }) => publish((p) => p.apply({ type: 'connected', idle })));
+  runner.on('disconnected', ({ reason }) => publish((p) => p.apply({ type: 'disconnected', reason })));
+  runner.on('backlog', ({ count }) => publish((p) => p.apply({ type: 'backlog', count })));
+  runner.on('synced', () => publish((p) => p.apply({ type: 'synced' })));
+  runner.on('mail', (report) => {
+    metrics.mailsRead.inc();
+    metrics.linksFound.inc(report.links);
+    if (report.outcome === 'failed' || report.outcome === 'refused') metrics.mailsFailed.inc({ reason: report.outcome });
+    const queued = report.outcome === 'queued';
+    if (queued && report.receivedAt) metrics.mailQueueLatency.observe(Math.max(0, (Date.now() - report.receivedAt.getTime()) / 1000));
+    publish((p) => p.apply({ type: 'mail', queued }));
+  });
+  runner.start();
+  return {
+    runner,
+    async stop() {
+      // the last word first: once the lease is given up, a standby's record must not be overwritten
+      const last = status;
+      status = undefined;
+      await last?.stop();
+      await runner.stop();
+      await queue.close();
     },
   };
 }

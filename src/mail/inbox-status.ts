@@ -146,6 +146,11 @@ export class InboxStatusPublisher {
     await this.apply({ type: 'stopped' });
   }
 
+  /** Stops the heartbeat without a last word: another process now speaks for this inbox. */
+  detach(): void {
+    clearInterval(this.timer);
+  }
+
   private now(): Date {
     return this.options.now?.() ?? new Date();
   }

@@ -49,7 +49,7 @@ export class MailListener extends EventEmitter<MailListenerEvents> {
     super();
     this.tuning = { ...DEFAULTS, ...deps.tuning };
     const { imap } = deps;
-    this.state = new MailboxState(deps.redis, mailboxKey(deps.prefix, imap.user, imap.host, imap.mailbox));
+    this.state = new MailboxState(deps.redis, mailboxKey(deps.prefix, imap.user, imap.host, imap.mailbox), deps.fence);
     this.log = deps.logger.child({ component: 'mail', mailbox: `${imap.user}@${imap.host}/${imap.mailbox}` });
     for (const [name, fn] of Object.entries(deps.events ?? {})) if (fn) this.on(name as keyof MailListenerEvents, fn as never);
   }
@@ -60,10 +60,14 @@ export class MailListener extends EventEmitter<MailListenerEvents> {
     this.loopDone = this.loop();
   }
 
-  /** Resolves when the connection is closed and no mail is mid-processing. */
-  async stop(): Promise<void> {
+  /**
+   * Resolves when the connection is closed and no mail is mid-processing. `now`: close the
+   * connection first, mid-command (the lease is lost: nothing of the chunk may be written anyway).
+   */
+  async stop(options: { now?: boolean } = {}): Promise<void> {
     this.stopping = true;
     this.wake?.();
+    if (options.now) this.client?.close();
     if (this.syncing) await this.syncing.catch(() => undefined);
     const client = this.client;
     if (client) await this.closeClient(client);
@@ -198,7 +202,7 @@ export class MailListener extends EventEmitter<MailListenerEvents> {
 
   private processContext(client: ImapFlow): ProcessContext {
     const { deps, state, tuning, log, ensuredFolders } = this;
-    return { client, deps, state, tuning, log, ensuredFolders, stopping: () => this.stopping, emit: (name, report) => this.emit(name, report) };
+    return { client, deps, state, tuning, log, ensuredFolders, stopping: () => this.stopping || this.deps.fence?.signal.aborted === true, emit: (name, report) => this.emit(name, report) };
   }
 
   private noteError(err: unknown): void {

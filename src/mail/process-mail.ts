@@ -37,6 +37,8 @@ export async function processChunk(ctx: ProcessContext, metas: readonly MessageM
     from: r.decision.from,
   }));
   if (ctx.stopping()) return false;
+  // `listener.pause-before-enqueue`: the process freezes here, its chunk read and not yet queued.
+  failpoint('listener.pause-before-enqueue');
 
   const queued = mails.filter((m) => m.outcome === 'queued');
   const added = new Map<string, boolean>();
@@ -58,6 +60,8 @@ export async function processChunk(ctx: ProcessContext, metas: readonly MessageM
 
   const byOutcome = new Map<MailOutcomeKind, number[]>();
   for (const m of mails) byOutcome.set(m.outcome, [...(byOutcome.get(m.outcome) ?? []), m.meta.uid]);
+  // Marks for a chunk whose progress is saved; a listener that lost its lease since leaves them to people.
+  deps.fence?.assertHeld();
   try {
     await markHandled(ctx.client, byOutcome, { keyword: deps.imap.markKeyword, moveTo: deps.imap.moveTo }, ctx.ensuredFolders);
   } catch (err) {

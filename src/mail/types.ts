@@ -9,6 +9,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { ImapConfig } from '../config/config.js';
 import type { AllowedHost } from '../faspex/allowlist.js';
 import type { PackageLink } from '../faspex/link.js';
+import type { Fence } from '../lease/lease-keeper.js';
 import type { Logger } from '../log/logger.js';
 import type { EnqueueResult } from '../queue/producer.js';
 import type { DownloadJobData } from '../queue/queues.js';
@@ -88,6 +89,11 @@ export interface MailListenerDeps {
   logger: Logger;
   events?: { [K in keyof MailListenerEvents]?: (...args: MailListenerEvents[K]) => void };
   tuning?: Partial<MailListenerTuning>;
+  /**
+   * Under a standby lease (src/mail/inbox-runner.ts): progress is written only while it is held
+   * (checked by Redis), and marks only after a local check; `enqueue` is fenced by the caller.
+   */
+  fence?: Fence | undefined;
   /** tests: wrap or observe the client */
   createClient?: (options: ImapFlowOptions) => ImapFlow;
 }

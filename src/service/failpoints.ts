@@ -8,6 +8,7 @@
  *
  *   FASPEX_INGEST_FAILPOINTS=listener.after-enqueue          first time the point is reached
  *   FASPEX_INGEST_FAILPOINTS=listener.after-enqueue@3,...    the third time
+ *   FASPEX_INGEST_FAILPOINTS=listener.pause-before-enqueue   SIGSTOP instead (see PAUSES)
  *
  * Never set it in production. Unset (the normal case), `failpoint` is one comparison.
  */
@@ -16,7 +17,13 @@ import { writeSync } from 'node:fs';
 export const FAILPOINTS_VARIABLE = 'FASPEX_INGEST_FAILPOINTS';
 
 /** The failpoints the product has; a name outside this list is a test typo. */
-export type FailpointName = 'listener.after-enqueue' | 'manifest.before-rename';
+export type FailpointName = 'listener.after-enqueue' | 'manifest.before-rename' | 'listener.pause-before-enqueue';
+
+/**
+ * These stop the process instead (SIGSTOP), as a long GC pause or a frozen VM would, until the
+ * test sends SIGCONT: it then carries on from that very line, its lease perhaps long gone.
+ */
+const PAUSES: ReadonlySet<FailpointName> = new Set(['listener.pause-before-enqueue']);
 
 /** name → the hit (1-based) that kills; exported for the unit test. */
 export function parseFailpoints(spec: string | undefined): Map<string, number> | undefined {
@@ -40,7 +47,8 @@ export function failpoint(name: FailpointName): void {
   const n = (hits.get(name) ?? 0) + 1;
   hits.set(name, n);
   if (n !== at) return;
+  const signal = PAUSES.has(name) ? 'SIGSTOP' : 'SIGKILL';
   // Synchronous, so the line is out before the signal lands.
-  writeSync(2, `failpoint ${name} (hit ${n}): SIGKILL\n`);
-  process.kill(process.pid, 'SIGKILL');
+  writeSync(2, `failpoint ${name} (hit ${n}): ${signal}\n`);
+  process.kill(process.pid, signal);
 }

@@ -38,6 +38,8 @@ export function serviceEnv(o: { redisUrl: string; prefix: string; dovecot: Dovec
     RETRY_BASE_SECONDS: '1',
     RETRY_MAX_SECONDS: '2',
     WORKER_LOCK_SECONDS: '5',
+    // a SIGKILLed listener's lease must run out before its restart reads mail again
+    LISTENER_LEASE_SECONDS: '3',
     LOG_LEVEL: 'info',
     ...o.extra,
   };
