@@ -41,6 +41,8 @@ export type ErrorCode =
   | 'NO_SESSION'
   | 'DISK_FULL'
   | 'CANCELLED'
+  // a transfer cap (src/queue/transfer-caps.ts): the job waits, no attempt spent
+  | 'CAPPED'
   // anything else
   | 'UNSAFE_PATH'
   | 'NOT_SUPPORTED'

@@ -24,6 +24,7 @@ import { maskText } from '../src/log/secrets.js';
 import { downloadBackoff } from '../src/queue/backoff.js';
 import { createDownloadProcessor, type DownloadOutcomeListener } from '../src/queue/download-processor.js';
 import { renameJob } from '../src/queue/job-name.js';
+import { TransferSlots } from '../src/queue/transfer-slots.js';
 import { createNotifyProcessor, notifyJobOptions } from '../src/queue/notify-processor.js';
 import { JOB, QUEUE, type DownloadJobData, type NotifyJobData } from '../src/queue/queues.js';
 import { WorkerManager } from '../src/queue/worker-manager.js';
@@ -65,7 +66,12 @@ export async function startDownloader(ctx: ServiceContext, options: DownloaderOp
 
   manager.register(
     QUEUE.downloads,
-    createDownloadProcessor({ config, logger, resolver, ascp, outcomes, progressIntervalMs: options.progressIntervalMs, rename: (id, title) => renameJob(ctx.queues.downloads, id, title) }),
+    createDownloadProcessor({
+      config, logger, resolver, ascp, outcomes, progressIntervalMs: options.progressIntervalMs,
+      rename: (id, title) => renameJob(ctx.queues.downloads, id, title),
+      // a connection that waits out a Redis failover: a slot request must not fail the attempt
+      caps: { slots: new TransferSlots(ctx.connect('worker'), config.redis.prefix, config.workers.lockMs), settings: config.workers.caps },
+    }),
     { concurrency: config.workers.concurrency },
   );
   if (config.workers.webhookUrl) {

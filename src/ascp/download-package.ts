@@ -35,6 +35,11 @@ export interface DownloadContext {
   onLog?: (line: string) => void;
   /** once the server has described the package and its folder is chosen (status, dashboard) */
   onResolved?: (info: { title?: string; sender?: string; folder: string; totalBytes?: number }) => void;
+  /**
+   * Transfer caps (the workers' src/queue/transfer-gate.ts): asked before the link is resolved
+   * and before ascp starts; either may throw to make the attempt wait.
+   */
+  gate?: { beforeResolve(): Promise<void>; beforeTransfer(transferHost: string): Promise<void> };
   /** overrides for ascp's start-up and shutdown timeouts (tests) */
   timing?: AscpTiming;
 }
@@ -66,6 +71,7 @@ export async function downloadPackage(link: PackageLink, ctx: DownloadContext): 
     }
     cancelledCheck(ctx.signal);
 
+    await ctx.gate?.beforeResolve();
     const pkg = await ctx.resolver.resolve(link, ctx.signal);
     cancelledCheck(ctx.signal);
     const folder = await preparePackageFolder(ctx.config.downloads.dir, folderName({ server: link.server, packageId: link.packageId, title: pkg.title }));
@@ -74,6 +80,8 @@ export async function downloadPackage(link: PackageLink, ctx: DownloadContext): 
     // A link planted in the folder between attempts must not be written through by the resume.
     await checkContained(ctx.config.downloads.dir, folder);
 
+    await ctx.gate?.beforeTransfer(pkg.transferSpec.remote_host);
+    cancelledCheck(ctx.signal);
     ctx.onResolved?.({ title: pkg.title, sender: pkg.sender, folder, totalBytes: pkg.totalBytes });
     const startedAt = new Date();
     log(`downloading ${pkg.title === undefined ? `package ${link.packageId}` : `"${pkg.title}"`} into ${folder}`);
@@ -100,7 +108,8 @@ export async function downloadPackage(link: PackageLink, ctx: DownloadContext): 
     return { folder, manifest, alreadyComplete: false, bytesTransferred: run.progress.bytesTransferred };
   } catch (e) {
     const err = asIngestError(e);
-    logger.info({ code: err.code, retry: err.retry, err }, 'download attempt failed');
+    // waiting for a transfer slot is no failure (the worker delays the job)
+    if (err.code !== 'CAPPED') logger.info({ code: err.code, retry: err.retry, err }, 'download attempt failed');
     throw err;
   }
 }

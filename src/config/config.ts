@@ -9,6 +9,7 @@ import type { AllowedHost } from '../faspex/allowlist.js';
 import type { ProxySettings } from '../http/proxy.js';
 import { registerSecret } from '../log/secrets.js';
 import { clusterPrefixProblem, type RedisSettings } from '../queue/redis-shape.js';
+import type { CapSettings } from '../queue/transfer-caps.js';
 import { DEFAULT_INBOX_ID, type ImapConfig, type InboxConfig } from './inbox.js';
 import { MailboxesFileError, parseMailboxesFile } from './mailboxes-file.js';
 import { readSecretFileFrom, resolveSecretFiles } from './secret-files.js';
@@ -53,6 +54,8 @@ export interface Config {
     keepCompletedSeconds: number;
     keepFailedSeconds: number;
     webhookUrl: string | undefined;
+    /** transfer caps per Faspex server and transfer host */
+    caps: CapSettings;
   };
   dashboard: { host: string; port: number; user: string | undefined; password: string | undefined; readOnly: boolean; metricsPort?: number };
   logLevel: VariableValue<'LOG_LEVEL'>;
@@ -255,6 +258,13 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
       keepCompletedSeconds: read('KEEP_COMPLETED_DAYS')! * 86400,
       keepFailedSeconds: read('KEEP_FAILED_DAYS')! * 86400,
       webhookUrl: read('COMPLETION_WEBHOOK_URL'),
+      caps: {
+        perServer: read('FASPEX_MAX_TRANSFERS_PER_SERVER'),
+        servers: read('FASPEX_MAX_TRANSFERS') ?? {},
+        perTransferHost: read('TRANSFER_MAX_PER_HOST'),
+        transferHosts: read('TRANSFER_MAX') ?? {},
+        loweredForMs: read('TRANSFER_CAP_LOWERED_SECONDS')! * 1000,
+      },
     },
     dashboard: { host: dashboardHost, port: read('DASHBOARD_PORT')!, user: dashboardUser, password: dashboardPassword, readOnly: read('DASHBOARD_READ_ONLY')!, metricsPort: read('METRICS_PORT') },
     logLevel: read('LOG_LEVEL') ?? 'info',

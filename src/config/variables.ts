@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { AllowlistSyntaxError, parseAllowlist } from '../faspex/allowlist.js';
 import { parseHostPorts, type HostPort } from '../queue/redis-shape.js';
+import { parseCapList } from '../queue/transfer-caps.js';
 
 export type Parser<T> = (raw: string) => T;
 
@@ -175,6 +176,15 @@ export const VARIABLES = {
   KEEP_COMPLETED_DAYS: v({ parse: integer(1, 3650), default: '30', group: 'Workers',
     doc: 'How long finished jobs are kept; while kept, the same package mailed again queues nothing.' }),
   KEEP_FAILED_DAYS: v({ parse: integer(1, 3650), default: '90', group: 'Workers', doc: 'How long failed jobs are kept.' }),
+  FASPEX_MAX_TRANSFERS_PER_SERVER: v({ parse: integer(1, 1000), group: 'Workers',
+    doc: 'Most transfers at once against one Faspex server, across all workers on all hosts (unset: no cap). Jobs over it wait without spending an attempt.' }),
+  FASPEX_MAX_TRANSFERS: v({ parse: parseCapList, group: 'Workers',
+    doc: 'Caps for particular Faspex servers, host[:port]=n,... (e.g. faspex.example.com=2,big.example.com=8); wins over FASPEX_MAX_TRANSFERS_PER_SERVER.' }),
+  TRANSFER_MAX_PER_HOST: v({ parse: integer(1, 1000), group: 'Workers',
+    doc: 'Most transfers at once against one transfer host (the HSTS node ascp connects to), across all workers (unset: no cap).' }),
+  TRANSFER_MAX: v({ parse: parseCapList, group: 'Workers', doc: 'Caps for particular transfer hosts, host=n,...; wins over TRANSFER_MAX_PER_HOST.' }),
+  TRANSFER_CAP_LOWERED_SECONDS: v({ parse: integer(10, 86400), default: '300', group: 'Workers',
+    doc: 'A server that refuses a session as too many (ascp error 69, HTTP 429) gets its cap lowered to what it accepted, for this long.' }),
   COMPLETION_WEBHOOK_URL: v({ parse: url(['http', 'https']), secret: true, group: 'Workers',
     doc: 'Optional: receives a JSON POST (manifest or failure reason) for each finished package.' }),
 

@@ -22,10 +22,16 @@ import type { PackageResolver } from '../faspex/resolved-package.js';
 import type { Logger } from '../log/logger.js';
 import { maskText } from '../log/secrets.js';
 import { downloadJobSchema, type DownloadJobData } from './queues.js';
+import { capWaitMs, type CapSettings } from './transfer-caps.js';
+import { TransferGate } from './transfer-gate.js';
+import type { TransferSlots } from './transfer-slots.js';
 
 /** What job.updateProgress carries: the dashboard's progress bar, rate and ETA come from here. */
 export interface DownloadJobProgress extends DownloadProgress {
-  phase: 'resolving' | 'transferring' | 'done';
+  /** waiting: over a transfer cap, back in a moment without spending an attempt */
+  phase: 'waiting' | 'resolving' | 'transferring' | 'done';
+  /** why it waits, for people */
+  waitingFor?: string;
   title?: string;
   /** who sent the package, as the Faspex server says */
   sender?: string;
@@ -60,6 +66,8 @@ export interface DownloadProcessorDeps {
   progressIntervalMs?: number;
   /** names the job for people once the title is known (job-name.ts renameJob) */
   rename?: (jobId: string, title: string) => Promise<unknown>;
+  /** transfer caps per Faspex server and transfer host, held in Redis */
+  caps?: { slots: TransferSlots; settings: CapSettings };
 }
 
 export function createDownloadProcessor(deps: DownloadProcessorDeps) {
@@ -70,7 +78,11 @@ export function createDownloadProcessor(deps: DownloadProcessorDeps) {
     const started = Date.now();
     const progress = throttledProgress(job, deps.progressIntervalMs ?? 1000);
     await progress.write({ phase: 'resolving', bytes: 0 }, true);
-    await job.log(`attempt ${job.attemptsMade + 1} of ${job.opts.attempts ?? 1}: resolving ${maskText(link.url)}`);
+    // back from waiting for a slot: the attempt was announced already
+    const wasWaiting = (job.progress as Partial<DownloadJobProgress> | undefined)?.phase === 'waiting';
+    if (!wasWaiting) await job.log(`attempt ${job.attemptsMade + 1} of ${job.opts.attempts ?? 1}: resolving ${maskText(link.url)}`);
+    const gate = deps.caps && token ? new TransferGate(deps.caps.slots, deps.caps.settings, `${job.id}:${token}`, log) : undefined;
+    let transferHost: string | undefined;
     try {
       // An inbox's own folder: checked again here, since the job is only data from Redis.
       const dir = await resolveDownloadDir(deps.config.downloads.dir, data.folder);
@@ -81,6 +93,13 @@ export function createDownloadProcessor(deps: DownloadProcessorDeps) {
         resolver: deps.resolver,
         ascp: deps.ascp,
         signal,
+        gate: gate && {
+          beforeResolve: () => gate.enter('server', link.server),
+          beforeTransfer: (host) => {
+            transferHost = host;
+            return gate.enter('transfer-host', host);
+          },
+        },
         onResolved: ({ title, sender, folder, totalBytes }) => {
           void progress.write({ phase: 'transferring', bytes: 0, total: totalBytes, title, sender, folder, startedAt: Date.now() }, true);
           if (title && job.id && deps.rename) deps.rename(job.id, title).catch((err: unknown) => log.debug({ err }, 'could not rename the job'));
@@ -100,11 +119,21 @@ export function createDownloadProcessor(deps: DownloadProcessorDeps) {
         await job.moveToDelayed(Date.now() + 1000, token);
         throw new DelayedError();
       }
+      // Over a cap, or refused by a server that has too many sessions (its cap is lowered):
+      // back in a moment, and this attempt does not count.
+      if (token && gate && (err.code === 'CAPPED' || (await gate.refused(err, { server: link.server, transferHost }).catch(() => false)))) {
+        await progress.write({ phase: 'waiting', bytes: 0, waitingFor: err.message }, true);
+        if (err.code !== 'CAPPED') await job.log(`${err.message}; waiting for a slot, no attempt spent`);
+        await job.moveToDelayed(Date.now() + capWaitMs(), token);
+        throw new DelayedError();
+      }
       const final = err.retry === 'never' || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       await job.log(`failed (${err.code}): ${err.message}${final ? '' : ' — will retry'}`);
       await deps.outcomes?.failed(job, err, final);
       if (err.retry === 'never') throw new UnrecoverableError(`${err.message} [${err.code}]`);
       throw err;
+    } finally {
+      await gate?.leave();
     }
   };
 }

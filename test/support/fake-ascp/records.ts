@@ -46,3 +46,33 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+export interface SessionEvent {
+  event: 'start' | 'end' | 'refused';
+  host: string;
+  pid: number;
+  run: number;
+  at: number;
+}
+
+/** The fake transfer server's own session log (sessions.mjs), in order of writing. */
+export function sessionEvents(stateDir: string): SessionEvent[] {
+  const file = join(stateDir, 'sessions.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as SessionEvent);
+}
+
+/** Most sessions open at once on `host`, replaying starts and ends in time order (an end first on a tie). */
+export function peakSessions(events: SessionEvent[], host: string): number {
+  const marks = events
+    .filter((e) => e.host === host && e.event !== 'refused')
+    .map((e) => ({ at: e.at, delta: e.event === 'start' ? 1 : -1 }))
+    .sort((a, b) => a.at - b.at || a.delta - b.delta);
+  let open = 0;
+  let peak = 0;
+  for (const m of marks) {
+    open += m.delta;
+    peak = Math.max(peak, open);
+  }
+  return peak;
+}
