@@ -23,11 +23,15 @@ export interface DemoOptions {
   out: (line: string) => void;
 }
 
+// Sizes and speed (below) are chosen so that a person opening the dashboard sees the
+// transfers move for about a minute; with --exit (tests) they run fast.
 const SAMPLES = [
-  { title: 'Trailer v3', files: { 'trailer_v3.mov': 3_000_000, 'notes.txt': 'Final grade, stereo mix.\n' }, link: 'external' as const, wrap: false },
-  { title: 'Lab results 2026-11', files: { 'results.csv': 'sample,value\nA1,0.93\nA2,0.87\n', 'plots/summary.png': 400_000 }, link: 'received' as const, wrap: false },
-  { title: 'Agency deck', files: { 'deck.pdf': 1_200_000 }, link: 'external' as const, wrap: true },
+  { title: 'Trailer v3', sender: 'maya.chen@northlight.example', files: { 'trailer_v3.mov': 60_000_000, 'notes.txt': 'Final grade, stereo mix.\n' }, link: 'external' as const, wrap: false },
+  { title: 'Lab results 2026-11', sender: 'results@lab.example.org', files: { 'results.csv': 'sample,value\nA1,0.93\nA2,0.87\n', 'plots/summary.png': 8_000_000 }, link: 'received' as const, wrap: false },
+  { title: 'Agency deck', sender: 'tom@agency.example.com', files: { 'deck.pdf': 24_000_000 }, link: 'external' as const, wrap: true },
 ];
+const WATCHABLE_BPS = 1_000_000;
+const FAST_BPS = 40_000_000;
 
 export async function runDemo(options: DemoOptions): Promise<void> {
   const { out } = options;
@@ -38,7 +42,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   out('  STAND-IN ascp: test/support/fake-ascp/ascp copies files from the simulator; real downloads need IBM ascp');
 
   const sim = await createFaspexSim({ storeDir: join(dir, 'stand-in-faspex-store') });
-  const packages = SAMPLES.map((s) => ({ sample: s, pkg: sim.addPackage({ title: s.title, files: s.files }) }));
+  const packages = SAMPLES.map((s) => ({ sample: s, pkg: sim.addPackage({ title: s.title, sender: s.sender, files: s.files }) }));
   const key = join(dir, 'stand-in-ssh-key');
   writeFileSync(key, 'stand-in key: the stand-in ascp only checks that it exists\n', { mode: 0o600 });
 
@@ -54,7 +58,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   // The stand-in ascp reads these from its environment.
   process.env.FAKE_ASCP_STORE = sim.storeDir;
   process.env.FAKE_FASPEX_SECRET = sim.tokenSecret;
-  process.env.FAKE_ASCP_RATE_BPS = String(2_000_000);
+  process.env.FAKE_ASCP_RATE_BPS = String(options.exitWhenDone ? FAST_BPS : WATCHABLE_BPS);
   const env: NodeJS.ProcessEnv = {
     DATA_DIR: join(dir, 'data'),
     DOWNLOAD_DIR: join(dir, 'downloads'),
