@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../config/config.js';
 import { IngestError } from '../errors.js';
 import { maskText } from '../log/secrets.js';
@@ -9,12 +9,18 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const program = new Command('faspex-ingest')
     .description('Turns IBM Aspera Faspex notification emails into finished downloads.')
     .helpOption('-h, --help', 'show help')
+    .addOption(new Option('--log-format <format>', 'log lines: human at a terminal, JSON otherwise (auto), or always json / human; overrides LOG_FORMAT').choices(['auto', 'json', 'human']))
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
     })
     .exitOverride();
+  // read by the configuration like the variable, so every command and role honours it alike
+  program.hook('preAction', () => {
+    const { logFormat } = program.opts<{ logFormat?: string }>();
+    if (logFormat !== undefined) io.env.LOG_FORMAT = logFormat;
+  });
   for (const command of COMMANDS) command.register(program, io);
   for (const sub of program.commands) sub.exitOverride();
 

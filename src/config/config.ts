@@ -59,6 +59,7 @@ export interface Config {
   };
   dashboard: { host: string; port: number; user: string | undefined; password: string | undefined; readOnly: boolean; metricsPort?: number };
   logLevel: VariableValue<'LOG_LEVEL'>;
+  logFormat: VariableValue<'LOG_FORMAT'>;
 }
 
 export class ConfigError extends Error {
@@ -268,6 +269,7 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
     },
     dashboard: { host: dashboardHost, port: read('DASHBOARD_PORT')!, user: dashboardUser, password: dashboardPassword, readOnly: read('DASHBOARD_READ_ONLY')!, metricsPort: read('METRICS_PORT') },
     logLevel: read('LOG_LEVEL') ?? 'info',
+    logFormat: read('LOG_FORMAT') ?? 'auto',
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -197,6 +197,8 @@ export const VARIABLES = {
   DASHBOARD_READ_ONLY: v({ parse: boolean, default: 'false', group: 'Dashboard', doc: 'true: the dashboard shows queues but cannot retry, clean or remove jobs.' }),
 
   LOG_LEVEL: v({ parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), default: 'info', group: 'Logging', doc: 'pino level.' }),
+  LOG_FORMAT: v({ parse: oneOf('auto', 'json', 'human'), default: 'auto', group: 'Logging',
+    doc: 'auto: one human line per log record when standard error is a terminal, JSON lines (pino) otherwise, e.g. for log shippers; json or human: always that. The --log-format flag overrides it.' }),
 } as const;
 
 export type VariableName = keyof typeof VARIABLES;

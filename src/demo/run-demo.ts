@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/config.js';
-import { createLogger } from '../log/logger.js';
+import { chooseLogFormat, createLogger } from '../log/logger.js';
 import { extractPackageLinks } from '../mail/extract/index.js';
 import { downloadJobOptions, enqueueDownloads } from '../queue/producer.js';
 import { startService } from '../service/run-service.js';
@@ -72,12 +72,14 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     DASHBOARD_PORT: String(options.dashboardPort),
     RETRY_BASE_SECONDS: '2',
     LOG_LEVEL: 'warn',
+    // --log-format / LOG_FORMAT of the demo command itself
+    ...(process.env.LOG_FORMAT ? { LOG_FORMAT: process.env.LOG_FORMAT } : {}),
     ...(dovecot
       ? { IMAP_HOST: dovecot.host, IMAP_PORT: String(dovecot.imapPort), IMAP_SECURE: 'false', IMAP_USER: dovecot.user, IMAP_PASSWORD: dovecot.password }
       : {}),
   };
   const config = loadConfig(env, 'demo', dir);
-  const logger = createLogger({ level: 'warn', name: 'faspex-ingest-demo' });
+  const logger = createLogger({ level: 'warn', name: 'faspex-ingest-demo', format: chooseLogFormat(config.logFormat, process.stderr.isTTY === true) });
   const service = await startService(config, 'demo', dovecot ? ['downloader', 'listener', 'dashboard'] : ['downloader', 'dashboard'], { logger });
   const dashboard = service.roles.find((r) => r.name === 'dashboard') as { url?: string } | undefined;
   out(`  dashboard: ${dashboard?.url ?? `http://127.0.0.1:${options.dashboardPort}/`}`);

@@ -4,7 +4,7 @@
  * `dashboard` are one role each, for deployments that scale them apart.
  */
 import { environmentWithDotenv, loadConfig, type Config, type Role as ConfigRole } from '../config/config.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import { chooseLogFormat, createLogger, type Logger } from '../log/logger.js';
 import type { DownloaderOptions } from '../../workers/downloader.js';
 import type { CliIo } from '../cli/command.js';
 import { startOpsServer } from '../dashboard/ops-server.js';
@@ -36,7 +36,7 @@ export function configFor(io: CliIo, role: ConfigRole): Config {
 }
 
 export async function startService(config: Config, command: ConfigRole, names: RoleName[], options: StartOptions = {}): Promise<RunningService> {
-  const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'faspex-ingest' });
+  const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'faspex-ingest', format: chooseLogFormat(config.logFormat, process.stderr.isTTY === true) });
   if (config.faspex.insecureTls) logger.warn('FASPEX_INSECURE_TLS=true: Faspex server certificates are NOT checked');
 
   const target: RedisTarget = command === 'run' || command === 'demo' ? await startOrConnectRedis(config) : await connectRedisTarget(config);

@@ -65,6 +65,12 @@ describe('the compiled runtime', () => {
     expect(loaded.sourceMaps, 'source maps enabled').toBe(true);
   });
 
+  it('logs JSON lines for log shippers when its output is not a terminal', () => {
+    const logLines = service.output().split('\n').filter((l) => l.startsWith('{'));
+    expect(logLines.length).toBeGreaterThan(0);
+    for (const l of logLines) expect(JSON.parse(l)).toMatchObject({ level: expect.any(String), msg: expect.any(String) });
+  });
+
   it('maps a stack trace from dist/ back to the src/ line', () => {
     const script = `process.setSourceMapsEnabled(true);
       const { parseFaspUrl } = await import(${JSON.stringify(new URL('dist/src/fasp/fasp-url.js', `file://${ROOT}`).href)});

@@ -30,6 +30,8 @@ const NEEDED: Record<string, string[]> = {
   tinyproxy: ['/usr/bin/tinyproxy'],
   // promtool checks and unit-tests the alert rules in deploy/prometheus/
   prometheus: ['/usr/bin/promtool'],
+  // `script`: runs the CLI on a pseudo-terminal (test/support/terminal.ts)
+  bsdutils: ['/usr/bin/script'],
 };
 
 function missingPackages(): string[] {

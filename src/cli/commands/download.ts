@@ -41,7 +41,7 @@ export const downloadCommand: CliCommand = {
       )
       .action(async (raw: string, options: Options) => {
         // loaded on use: --help and the offline commands must not pay for them
-        const [{ downloadWithRetries }, { locateAscp }, { createReporter }, { createResolver }, { createLogger }] = await Promise.all([
+        const [{ downloadWithRetries }, { locateAscp }, { createReporter }, { createResolver }, { chooseLogFormat, createLogger }] = await Promise.all([
           import('../../ascp/download-package.js'),
           import('../../ascp/locate.js'),
           import('../../ascp/terminal-progress.js'),
@@ -52,7 +52,7 @@ export const downloadCommand: CliCommand = {
         if (options.to !== undefined) config.downloads.dir = resolvePath(io.cwd, options.to);
         const link = parsePackageLink(raw);
         // Log lines stay at warn unless LOG_LEVEL asks: the progress lines already tell the story.
-        const logger = createLogger({ level: io.env.LOG_LEVEL ? config.logLevel : 'warn', destination: io.stderr as unknown as DestinationStream });
+        const logger = createLogger({ level: io.env.LOG_LEVEL ? config.logLevel : 'warn', destination: io.stderr as unknown as DestinationStream, format: chooseLogFormat(config.logFormat, io.stderr.isTTY === true) });
         const ascp = await locateAscp(config.downloads, io.env);
         const resolver = createResolver(config.faspex, logger);
         const reporter = createReporter(io.stderr);

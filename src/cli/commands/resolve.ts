@@ -35,14 +35,14 @@ export const resolveCommand: CliCommand = {
       )
       .action(async (raw: string, options: Options) => {
         // loaded on use: --help and the offline commands must not pay for them
-        const [{ createResolver }, { createLogger }] = await Promise.all([import('../../faspex/resolver.js'), import('../../log/logger.js')]);
+        const [{ createResolver }, { chooseLogFormat, createLogger }] = await Promise.all([import('../../faspex/resolver.js'), import('../../log/logger.js')]);
         checkFormat(options);
         const config = loadConfig(environmentWithDotenv(io.env, io.cwd), 'resolve', io.cwd);
         const link = parsePackageLink(raw);
         // Log lines (masked) go to stderr, so stdout carries only the transfer; warnings only,
         // unless LOG_LEVEL asks for more (the insecure-TLS warning must always show).
         const level = io.env.LOG_LEVEL ? config.logLevel : 'warn';
-        const logger = createLogger({ level, destination: io.stderr as unknown as DestinationStream });
+        const logger = createLogger({ level, destination: io.stderr as unknown as DestinationStream, format: chooseLogFormat(config.logFormat, io.stderr.isTTY === true) });
         const resolver = createResolver(config.faspex, logger);
         try {
           const resolved = await resolver.resolve(link);
