@@ -74,6 +74,15 @@ export function applyInboxEvent(status: InboxStatus, event: InboxEvent, now: Dat
   }
 }
 
+/**
+ * A new publisher (a restart, a takeover by the standby) starts from what the last one knew of
+ * the inbox's mail, so "last mail seen" survives it; connection facts are its own. Pure.
+ */
+export function carryOver(fresh: InboxStatus, previous: Partial<InboxStatus> | undefined): InboxStatus {
+  if (!previous) return fresh;
+  return { ...fresh, lastMailSeenAt: fresh.lastMailSeenAt ?? previous.lastMailSeenAt, lastMailQueuedAt: fresh.lastMailQueuedAt ?? previous.lastMailQueuedAt };
+}
+
 /** What a reader should believe at `now`: a record nobody refreshed reads as not connected. Pure. */
 export function effectiveStatus(status: InboxStatus, now: Date): InboxStatus {
   if (now.getTime() <= Date.parse(status.staleAt)) return status;
@@ -120,6 +129,7 @@ export class InboxStatusPublisher {
   private readonly timer: NodeJS.Timeout;
   private writing: Promise<void> | undefined;
   private pending = false;
+  private readonly loaded: Promise<void>;
 
   constructor(private readonly options: PublisherOptions) {
     const heartbeat = options.heartbeatMs ?? 15_000;
@@ -128,6 +138,12 @@ export class InboxStatusPublisher {
     this.status = initialStatus(options.inbox, options.label, this.now(), this.ttlMs);
     this.timer = setInterval(() => this.apply({ type: 'heartbeat' }), heartbeat);
     this.timer.unref();
+    this.loaded = this.options.redis
+      .hget(inboxStatusKey(options.prefix), options.inbox)
+      .then((raw) => {
+        this.status = carryOver(this.status, raw ? (JSON.parse(raw) as Partial<InboxStatus>) : undefined);
+      })
+      .catch(() => undefined);
     void this.flush();
   }
 
@@ -159,6 +175,7 @@ export class InboxStatusPublisher {
     this.pending = true;
     this.writing ??= (async () => {
       try {
+        await this.loaded;
         while (this.pending) {
           this.pending = false;
           await this.options.redis.hset(inboxStatusKey(this.options.prefix), this.options.inbox, JSON.stringify(this.status)).catch((err: unknown) => this.options.onError?.(err));

@@ -93,6 +93,15 @@ it('publishes connected, the mail seen and queued, then "listener stopped"', asy
   stopped = true;
   expect(await statusOf(reader, prefix)).toMatchObject({ connected: false, reason: 'listener stopped' });
   expect(await metrics.registry.metrics()).toContain(`faspex_ingest_inbox_connected{inbox="${DEFAULT_INBOX_ID}"} 0`);
+
+  // A restarted listener knows when mail was last seen: it is not "never" after every restart.
+  const again = await startListener(ctx);
+  cleanups.push(() => again.stop());
+  const back = await waitFor(async () => {
+    const s = await statusOf(reader, prefix);
+    return s?.connected ? s : undefined;
+  }, { what: 'the restarted listener to connect' });
+  expect([back.lastMailSeenAt, back.lastMailQueuedAt]).toEqual([seen.lastMailSeenAt, seen.lastMailQueuedAt]);
 });
 
 it('a record nobody refreshes reads as not connected, in the reader and in /metrics', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyInboxEvent, effectiveStatus, initialStatus, type InboxEvent, type InboxStatus } from '../../src/mail/inbox-status.js';
+import { applyInboxEvent, carryOver, effectiveStatus, initialStatus, type InboxEvent, type InboxStatus } from '../../src/mail/inbox-status.js';
 
 const T0 = new Date('2026-12-03T10:00:00.000Z');
 const TTL = 45_000;
@@ -54,4 +54,16 @@ describe('inbox status: what a reader believes', () => {
       if (c.reason) expect(s.reason).toBe(c.reason);
     });
   }
+});
+
+describe('inbox status: a new publisher carries the mail history over', () => {
+  const previous = run([[0, { type: 'connected', idle: true }], [5, { type: 'mail', queued: true }], [9, { type: 'mail', queued: false }]]);
+  it.each([
+    ['no earlier record', undefined, { connected: false, reason: 'connecting' }],
+    ['an earlier record: its mail times, not its connection', previous, { lastMailSeenAt: at(9).toISOString(), lastMailQueuedAt: at(5).toISOString(), connected: false, reason: 'connecting' }],
+  ] as const)('%s', (_name, prev, expected) => expect(carryOver(initialStatus('default', 'x', at(60), TTL), prev)).toMatchObject(expected));
+  it('mail seen since wins over the earlier record', () => {
+    const fresh = applyInboxEvent(initialStatus('default', 'x', at(60), TTL), { type: 'mail', queued: false }, at(61), TTL);
+    expect(carryOver(fresh, previous)).toMatchObject({ lastMailSeenAt: at(61).toISOString(), lastMailQueuedAt: at(5).toISOString() });
+  });
 });
