@@ -3,8 +3,9 @@
  * RS256 with node:crypto. Claims as Faspex 5 expects them (the shape IBM's aspera-cli sends):
  * `iss` and `aud` are the client id, `sub` is `user:<name>`, plus exp/nbf/iat and a unique jti.
  */
-import { createPrivateKey, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { parseRsaPrivateKey, signRs256Jwt } from '../crypto/jwt-rs256.js';
 import { permanent } from '../errors.js';
 import type { Faspex5ApiClient } from './faspex5-clients.js';
 
@@ -21,14 +22,9 @@ export interface JwtInput {
   jti?: string;
 }
 
-function b64url(value: string | Buffer): string {
-  return Buffer.from(value).toString('base64url');
-}
-
 export function jwtAssertion(input: JwtInput): string {
   const now = input.now ?? Math.floor(Date.now() / 1000);
-  const header = { typ: 'JWT', alg: 'RS256' };
-  const payload = {
+  return signRs256Jwt({
     iss: input.clientId,
     aud: input.clientId,
     sub: `user:${input.user}`,
@@ -36,10 +32,7 @@ export function jwtAssertion(input: JwtInput): string {
     nbf: now - CLOCK_SKEW_S,
     exp: now + LIFETIME_S,
     jti: input.jti ?? randomUUID(),
-  };
-  const signingInput = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
-  const signature = sign('sha256', Buffer.from(signingInput), input.key);
-  return `${signingInput}.${b64url(signature)}`;
+  }, input.key);
 }
 
 /** Reads the client's PEM private key; errors name FASPEX5_CLIENTS and the file, never its content. */
@@ -51,14 +44,10 @@ export function loadPrivateKey(client: Faspex5ApiClient, read: (path: string) =>
   } catch (e) {
     throw permanent('CONFIG', `${where} cannot be read: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
   }
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(client.privateKeyPassphrase === undefined ? pem : { key: pem, passphrase: client.privateKeyPassphrase });
-  } catch {
+  const parsed = parseRsaPrivateKey(pem, client.privateKeyPassphrase);
+  if ('key' in parsed) return parsed.key;
+  if (parsed.problem === 'not-a-key') {
     throw permanent('CONFIG', `${where} is not a PEM private key, or its passphrase (private_key_passphrase) is wrong`);
   }
-  if (key.asymmetricKeyType !== 'rsa') {
-    throw permanent('CONFIG', `${where} is a ${key.asymmetricKeyType ?? 'non-RSA'} key; Faspex 5 JWT needs an RSA key (RS256)`);
-  }
-  return key;
+  throw permanent('CONFIG', `${where} is a ${parsed.type ?? 'non-RSA'} key; Faspex 5 JWT needs an RSA key (RS256)`);
 }
