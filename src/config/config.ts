@@ -8,6 +8,7 @@ import { parseEnv } from 'node:util';
 import type { AllowedHost } from '../faspex/allowlist.js';
 import type { ProxySettings } from '../http/proxy.js';
 import { registerSecret } from '../log/secrets.js';
+import { parseImapAuth } from '../mail/imap-auth/auth-config.js';
 import { clusterPrefixProblem, type RedisSettings } from '../queue/redis-shape.js';
 import type { CapSettings } from '../queue/transfer-caps.js';
 import { DEFAULT_INBOX_ID, type ImapConfig, type InboxConfig } from './inbox.js';
@@ -17,7 +18,7 @@ import { SECRET_VARIABLES, VARIABLES, type VariableName, type VariableSpec, type
 
 export type Role = 'run' | 'listen' | 'work' | 'dashboard' | 'download' | 'resolve' | 'enqueue' | 'status' | 'demo' | 'offline';
 
-export type { ImapConfig, InboxConfig } from './inbox.js';
+export type { ImapConfig, ImapTls, InboxConfig } from './inbox.js';
 
 export interface FaspexConfig {
   allowedHosts: AllowedHost[];
@@ -126,8 +127,10 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
   };
 
   const mailboxesFile = read('MAILBOXES_FILE');
+  const oauth = env.IMAP_AUTH?.trim().toLowerCase() === 'oauth2';
   for (const name of REQUIRED_BY_ROLE[role] ?? []) {
     if (files.failed.has(name)) continue;
+    if (name === 'IMAP_PASSWORD' && oauth) continue;
     if (mailboxesFile !== undefined && name.startsWith('IMAP_')) continue;
     if (env[name] === undefined || env[name] === '') problems.push(`${name} is required for \`${role}\` (${VARIABLES[name].doc})`);
   }
@@ -148,8 +151,25 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
           moveTo: read('IMAP_MOVE_TO'),
           resyncSeconds: read('IMAP_RESYNC_SECONDS')!,
           startAt: read('IMAP_START_AT')!,
+          tls: { caFile: mapOptional(read('IMAP_CA_FILE'), abs), insecure: read('IMAP_INSECURE_TLS')! },
         };
   if (imapHost !== undefined && imap?.user === '') problems.push('IMAP_USER is required when IMAP_HOST is set');
+  if (imap) {
+    const parsed = parseImapAuth(
+      {
+        // the two choices are checked by the parser itself, which names what each one needs
+        auth: env.IMAP_AUTH, user: imap.user, password: imap.password, provider: env.IMAP_OAUTH_PROVIDER,
+        tenant: read('IMAP_OAUTH_TENANT'), clientId: read('IMAP_OAUTH_CLIENT_ID'), clientSecret: read('IMAP_OAUTH_CLIENT_SECRET'),
+        certificateFile: mapOptional(read('IMAP_OAUTH_CERTIFICATE_FILE'), abs), keyFile: mapOptional(read('IMAP_OAUTH_KEY_FILE'), abs),
+        tokenUrl: read('IMAP_OAUTH_TOKEN_URL'), scope: read('IMAP_OAUTH_SCOPE'), refreshToken: read('IMAP_OAUTH_REFRESH_TOKEN'),
+      },
+      // the role check above already names a missing IMAP_PASSWORD (or the role needs none)
+      { requirePassword: false },
+    );
+    // a missing IMAP_USER is named once, above
+    if (parsed.ok) imap.auth = parsed.auth;
+    else problems.push(...parsed.problems.filter((p) => !p.startsWith('IMAP_USER ')));
+  }
   if (imapHost !== undefined && mailboxesFile !== undefined) {
     problems.push('IMAP_HOST and MAILBOXES_FILE both describe inboxes: describe every inbox in MAILBOXES_FILE and unset the IMAP_* variables');
   }

@@ -4,6 +4,7 @@
  * status for the dashboard, the `inbox` of its jobs.
  */
 import type { AllowedHost } from '../faspex/allowlist.js';
+import type { ImapAuth } from '../mail/imap-auth/auth-config.js';
 
 /** The id of the inbox the IMAP_* variables describe. */
 export const DEFAULT_INBOX_ID = 'default';
@@ -19,6 +20,15 @@ export interface ImapConfig {
   moveTo: string | undefined;
   resyncSeconds: number;
   startAt: 'oldest' | 'newest';
+  /** how to log in (IMAP_AUTH…, see src/mail/imap-auth/auth-config.ts); absent: user + password above */
+  auth?: ImapAuth;
+  /** IMAP_CA_FILE (absolute) and IMAP_INSECURE_TLS; absent: system roots, verified */
+  tls?: ImapTls;
+}
+
+export interface ImapTls {
+  caFile: string | undefined;
+  insecure: boolean;
 }
 
 export interface InboxConfig {
