@@ -26,6 +26,8 @@
 import { hostname } from 'node:os';
 import { Queue } from 'bullmq';
 import type { InboxConfig } from '../src/config/inbox.js';
+import { describeImapAuth } from '../src/mail/imap-auth/auth-config.js';
+import { createImapAuthSource } from '../src/mail/imap-auth/token-source.js';
 import { InboxRunner } from '../src/mail/inbox-runner.js';
 import { InboxStatusPublisher } from '../src/mail/inbox-status.js';
 import { downloadJobOptions } from '../src/queue/producer.js';
@@ -65,9 +67,18 @@ function startInbox(ctx: ServiceContext, inbox: InboxConfig, owner: string, log:
   // The fenced enqueue WATCHes on its connection: it must not be shared with another caller.
   const queue = new Queue<DownloadJobData>(QUEUE.downloads, { connection: ctx.connect('producer'), prefix: config.redis.prefix });
   queue.on('error', (err: Error) => log.warn({ err: err.message, inbox: inbox.id }, 'queue error'));
+  const redis = ctx.connect('worker');
+  const imapAuth = inbox.imap.auth ?? { kind: 'password' as const, user: inbox.imap.user, password: inbox.imap.password };
+  // one token source per inbox, its tokens shared through Redis with a standby or a restart
+  const auth = createImapAuthSource({
+    auth: imapAuth, caFile: inbox.imap.tls?.caFile, redis, prefix: config.redis.prefix, logger: log.child({ inbox: inbox.id }),
+    timeoutMs: config.faspex.timeoutMs, proxy: config.proxy,
+  });
+  if (imapAuth.kind === 'oauth2') log.info({ inbox: inbox.id }, `mailbox login: ${describeImapAuth(imapAuth)}`);
   const runner = new InboxRunner({
+    auth,
     inbox,
-    redis: ctx.connect('worker'),
+    redis,
     queue,
     jobOptions: downloadJobOptions(config.workers),
     prefix: config.redis.prefix,
@@ -115,6 +126,7 @@ function startInbox(ctx: ServiceContext, inbox: InboxConfig, owner: string, log:
       status = undefined;
       await last?.stop();
       await runner.stop();
+      await auth.close();
       await queue.close();
     },
   };

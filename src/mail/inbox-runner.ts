@@ -15,6 +15,7 @@ import type { Logger } from '../log/logger.js';
 import type { RedisClient } from '../queue/connection.js';
 import { enqueueDownloads } from '../queue/producer.js';
 import type { DownloadJobData } from '../queue/queues.js';
+import type { ImapAuthSource } from './imap-auth/token-source.js';
 import { MailListener } from './listener.js';
 import type { MailListenerEvents, MailListenerStatus, MailListenerTuning } from './types.js';
 
@@ -50,6 +51,8 @@ export interface InboxRunnerDeps {
   owner: string;
   logger: Logger;
   tuning?: Partial<MailListenerTuning>;
+  /** this inbox's login credentials (src/mail/imap-auth/token-source.ts); default: its password */
+  auth?: ImapAuthSource | undefined;
 }
 
 export class InboxRunner extends EventEmitter<InboxRunnerEvents> {
@@ -136,6 +139,7 @@ export class InboxRunner extends EventEmitter<InboxRunnerEvents> {
       maxLinks: inbox.maxLinks,
       logger: this.log,
       tuning: this.deps.tuning,
+      auth: this.deps.auth,
       events: {
         connected: relay('connected'),
         disconnected: relay('disconnected'),

@@ -7,11 +7,15 @@
  * It never builds queues itself: the service passes `enqueue` (wired to enqueueDownloads).
  */
 import { EventEmitter } from 'node:events';
+import type { ConnectionOptions } from 'node:tls';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { retryDelayMs } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { maskText } from '../log/secrets.js';
 import { fetchMeta } from './fetch-message.js';
+import { refusalMessage, serverRefusal } from './imap-auth/login-refusal.js';
+import { LoginRefused, passwordSource, type ImapAuthSource, type ImapLogin } from './imap-auth/token-source.js';
+import { imapTlsOptions, INSECURE_WARNING } from './imap-tls.js';
 import { MailboxState, mailboxKey, type MailboxProgress } from './mailbox-state.js';
 import { processChunk } from './process-mail.js';
 import type { MailListenerDeps, MailListenerEvents, MailListenerStatus, MailListenerTuning, ProcessContext } from './types.js';
@@ -44,6 +48,8 @@ export class MailListener extends EventEmitter<MailListenerEvents> {
   private lastError: string | undefined;
   private lastSyncAt: Date | undefined;
   private readonly ensuredFolders = new Set<string>();
+  private readonly auth: ImapAuthSource;
+  private readonly tls: ConnectionOptions;
 
   constructor(private readonly deps: MailListenerDeps) {
     super();
@@ -51,6 +57,9 @@ export class MailListener extends EventEmitter<MailListenerEvents> {
     const { imap } = deps;
     this.state = new MailboxState(deps.redis, mailboxKey(deps.prefix, imap.user, imap.host, imap.mailbox), deps.fence);
     this.log = deps.logger.child({ component: 'mail', mailbox: `${imap.user}@${imap.host}/${imap.mailbox}` });
+    this.auth = deps.auth ?? passwordSource(imap.user, imap.password);
+    this.tls = imapTlsOptions(imap.tls);
+    if (imap.tls?.insecure) this.log.warn(INSECURE_WARNING);
     for (const [name, fn] of Object.entries(deps.events ?? {})) if (fn) this.on(name as keyof MailListenerEvents, fn as never);
   }
 
@@ -88,21 +97,36 @@ export class MailListener extends EventEmitter<MailListenerEvents> {
 
   private async loop(): Promise<void> {
     let attempt = 0;
+    let renewed = false;
     while (!this.stopping) {
-      const client = this.newClient();
-      this.client = client;
+      let client: ImapFlow | undefined;
+      let refused = false;
       try {
-        await this.session(client, () => (attempt = 0));
+        // asked on every connect: an OAuth2 token that is about to expire is renewed here
+        const login = await this.auth.login();
+        client = this.newClient(login);
+        this.client = client;
+        await this.session(client, () => ((attempt = 0), (renewed = false)));
       } catch (err) {
+        refused = serverRefusal(err) !== undefined;
         this.noteError(err);
       } finally {
         this.connected = false;
         this.client = undefined;
-        await this.closeClient(client);
+        if (client) await this.closeClient(client);
       }
       // A sync of the closed connection may still be unwinding: never let two overlap.
       if (this.syncing) await this.syncing.catch(() => undefined);
       if (this.stopping) break;
+      if (refused) {
+        await this.auth.refused();
+        // the token may have expired or been revoked since it was issued: one new one at once
+        if (this.auth.renewable && !renewed) {
+          renewed = true;
+          this.log.warn({ reason: this.lastError }, 'IMAP login refused; renewing the access token');
+          continue;
+        }
+      }
       attempt++;
       const retryInMs = retryDelayMs(attempt, this.tuning.backoffBaseMs, this.tuning.backoffMaxMs);
       this.log.warn({ retryInMs, reason: this.lastError }, 'IMAP connection ended; reconnecting');
@@ -111,13 +135,14 @@ export class MailListener extends EventEmitter<MailListenerEvents> {
     }
   }
 
-  private newClient(): ImapFlow {
+  private newClient(auth: ImapLogin): ImapFlow {
     const { imap } = this.deps;
     const options: ImapFlowOptions = {
       host: imap.host,
       port: imap.port,
       secure: imap.secure,
-      auth: { user: imap.user, pass: imap.password },
+      auth,
+      tls: this.tls,
       logger: false,
       autoIdleDelay: this.tuning.autoIdleDelayMs,
       // RFC 2177: re-issue IDLE well within 29 minutes
@@ -206,7 +231,8 @@ export class MailListener extends EventEmitter<MailListenerEvents> {
   }
 
   private noteError(err: unknown): void {
-    this.lastError = maskText(err instanceof Error ? err.message : String(err));
+    const refusal = err instanceof LoginRefused ? err.reason : serverRefusal(err);
+    this.lastError = maskText(refusal !== undefined ? refusalMessage(refusal) : err instanceof Error ? err.message : String(err));
   }
 
   private async closeClient(client: ImapFlow): Promise<void> {

@@ -13,6 +13,7 @@ import type { Fence } from '../lease/lease-keeper.js';
 import type { Logger } from '../log/logger.js';
 import type { EnqueueResult } from '../queue/producer.js';
 import type { DownloadJobData } from '../queue/queues.js';
+import type { ImapAuthSource } from './imap-auth/token-source.js';
 import type { MailboxState } from './mailbox-state.js';
 import type { SenderPolicy } from './sender-policy.js';
 
@@ -94,6 +95,8 @@ export interface MailListenerDeps {
    * (checked by Redis), and marks only after a local check; `enqueue` is fenced by the caller.
    */
   fence?: Fence | undefined;
+  /** credentials per (re)connect (OAuth2 tokens); default: imap.user + imap.password */
+  auth?: ImapAuthSource | undefined;
   /** tests: wrap or observe the client */
   createClient?: (options: ImapFlowOptions) => ImapFlow;
 }

@@ -13,7 +13,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { ProxySettings } from '../../http/proxy.js';
 import type { Logger } from '../../log/logger.js';
 import { registerSecret } from '../../log/secrets.js';
@@ -59,7 +59,7 @@ export interface ImapAuthSourceOptions {
   /** IMAP_CA_FILE: trusted for the token endpoint too */
   caFile?: string | undefined;
   /** shares tokens, the fetch lock and rotated refresh tokens between processes */
-  redis?: Redis | undefined;
+  redis?: Redis | Cluster | undefined;
   prefix?: string;
   logger: Logger;
   timeoutMs?: number;
