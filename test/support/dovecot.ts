@@ -4,6 +4,14 @@
  * foreground as a process-group leader, readiness = the `* OK` greeting (an open port alone
  * proves nothing: a misconfigured login process accepts and then closes), stop = the whole group.
  * Used by the tests and the benchmarks.
+ *
+ * Options turn it into the servers the OAuth2 and TLS tests need:
+ *  - `oauth`: an OAuth-only server (auth_mechanisms = xoauth2 oauthbearer, the oauth2 passdb)
+ *    that asks `introspectionUrl` about every token (test/support/oauth-token-service.ts);
+ *    a token's user name is normalised like logins (%Ln), so a@example.com reaches mailbox "a".
+ *    Failed logins are slowed by Dovecot's auth penalty per client IP: tests that fail logins
+ *    on purpose use a fresh Dovecot.
+ *  - `tls`: implicit TLS (imaps) on `imapsPort` with the given certificate and key.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync, existsSync } from 'node:fs';
@@ -25,6 +33,8 @@ export interface Dovecot {
   readonly dir: string;
   readonly host: string;
   readonly imapPort: number;
+  /** implicit TLS port, with the `tls` option (else 0) */
+  readonly imapsPort: number;
   readonly lmtpPort: number;
   readonly user: string;
   readonly password: string;
@@ -38,7 +48,14 @@ export interface Dovecot {
   maildir(user?: string): string;
 }
 
-export async function startDovecot(options: { user?: string; password?: string } = {}): Promise<Dovecot> {
+export interface DovecotOptions {
+  user?: string;
+  password?: string;
+  oauth?: { introspectionUrl: string };
+  tls?: { certFile: string; keyFile: string };
+}
+
+export async function startDovecot(options: DovecotOptions = {}): Promise<Dovecot> {
   if (!existsSync(DOVECOT)) throw new Error(`dovecot is not installed: ${DOVECOT_INSTALL_HINT}`);
   const user = options.user ?? 'test';
   const password = options.password ?? 'secret';
@@ -46,6 +63,7 @@ export async function startDovecot(options: { user?: string; password?: string }
   const dir = mkdtempSync('/tmp/dvt-');
   const imapPort = await freePort();
   const lmtpPort = await freePort();
+  const imapsPort = options.tls ? await freePort() : 0;
   const root = process.getuid?.() === 0;
   const ids = root ? { iu: 'dovecot', ig: 'dovecot', lu: 'dovenull', mu: 'nobody', mg: 'nogroup' } : currentUserIds();
   mkdirSync(join(dir, 'run'));
@@ -67,7 +85,7 @@ export async function startDovecot(options: { user?: string; password?: string }
     .replaceAll('@MAIL_USER@', ids.mu)
     .replaceAll('@MAIL_GROUP@', ids.mg);
   const confPath = join(dir, 'dovecot.conf');
-  writeFileSync(confPath, conf);
+  writeFileSync(confPath, withTls(withOauth(conf, dir, options.oauth), options.tls, imapsPort));
 
   let child: ChildProcess | undefined;
   const start = async () => {
@@ -100,6 +118,7 @@ export async function startDovecot(options: { user?: string; password?: string }
     dir,
     host: '127.0.0.1',
     imapPort,
+    imapsPort,
     lmtpPort,
     user,
     password,
@@ -128,6 +147,37 @@ export async function startDovecot(options: { user?: string; password?: string }
       return join(dir, 'home', name, 'Maildir');
     },
   };
+}
+
+/** The template's password login swapped for the oauth2 passdb with token introspection. */
+function withOauth(conf: string, dir: string, oauth: DovecotOptions['oauth']): string {
+  if (!oauth) return conf;
+  writeFileSync(join(dir, 'oauth2.conf.ext'), [
+    'introspection_mode = post',
+    `introspection_url = ${oauth.introspectionUrl}`,
+    'force_introspection = yes',
+    'username_attribute = username',
+    'username_format = %Ln',
+    'active_attribute = active',
+    'active_value = true',
+    '',
+  ].join('\n'));
+  const replaced = conf
+    .replace('auth_mechanisms = plain login', 'auth_mechanisms = xoauth2 oauthbearer')
+    .replace(/passdb \{[^}]*\}/, `passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = ${dir}/oauth2.conf.ext\n}`)
+    // without allow_all_users, dovecot-lda finds no user (every passdb is skipped for it)
+    .replace(/(userdb \{\s*driver = static\s*args = )/, '$1allow_all_users=yes ');
+  if (replaced === conf || !replaced.includes('driver = oauth2') || !replaced.includes('allow_all_users=yes')) throw new Error('the Dovecot template changed: cannot make it OAuth-only');
+  return replaced;
+}
+
+function withTls(conf: string, tls: DovecotOptions['tls'], imapsPort: number): string {
+  if (!tls) return conf;
+  const replaced = conf
+    .replace('ssl = no', `ssl = yes\nssl_cert = <${tls.certFile}\nssl_key = <${tls.keyFile}`)
+    .replace(/inet_listener imaps \{\s*port = 0\s*\}/, `inet_listener imaps {\n    address = 127.0.0.1\n    port = ${imapsPort}\n    ssl = yes\n  }`);
+  if (!replaced.includes(`port = ${imapsPort}`) || !replaced.includes('ssl = yes')) throw new Error('the Dovecot template changed: cannot add TLS');
+  return replaced;
 }
 
 function currentUserIds() {
