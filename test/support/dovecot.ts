@@ -26,6 +26,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const TEMPLATE = join(HERE, 'dovecot', 'dovecot.conf.template');
 const DOVECOT = ['/usr/sbin/dovecot', '/sbin/dovecot'].find((p) => existsSync(p)) ?? 'dovecot';
 const LDA = '/usr/lib/dovecot/dovecot-lda';
+const DOVEADM = ['/usr/bin/doveadm', '/usr/sbin/doveadm'].find((p) => existsSync(p)) ?? 'doveadm';
 
 export const DOVECOT_INSTALL_HINT = 'apt-get install -y dovecot-imapd dovecot-lmtpd';
 
@@ -41,6 +42,8 @@ export interface Dovecot {
   /** deliver like an MTA (dovecot-lda): the mail gets \Recent and triggers IDLE */
   deliver(message: string | Buffer, user?: string): Promise<void>;
   adduser(user: string, password: string): void;
+  /** end a user's IMAP sessions as the server would (doveadm kick); resolves once done */
+  kick(user?: string): Promise<void>;
   /** stop and start again on the same ports and mail store */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -131,6 +134,9 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
         lda.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`dovecot-lda exited ${code}: ${err}`))));
         lda.stdin.end(message);
       });
+    },
+    async kick(name = user) {
+      await execFileAsync(DOVEADM, ['-c', confPath, 'kick', name]);
     },
     adduser(name, pass) {
       appendFileSync(join(dir, 'passwd'), `${name}:{PLAIN}${pass}\n`);

@@ -16,10 +16,14 @@
  * unexpired token of a client that is not revoked is {active: true, username: <mailbox>};
  * anything else {active: false}. Dovecot does not check expiry itself: this service decides.
  */
-import { X509Certificate, createHash, createPublicKey, generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { X509Certificate, createHash, generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { getTestCa } from './test-ca.js';
 
 export interface GrantRecord {
@@ -29,7 +33,7 @@ export interface GrantRecord {
   client: string | undefined;
   ok: boolean;
   error?: string;
-  /** the form minus secrets, for assertions on what was sent */
+  /** the names of the form's fields (not their values), for assertions on what was sent */
   fields: string[];
 }
 
@@ -88,8 +92,6 @@ export interface TokenService {
   readonly introspections: { token: string; active: boolean }[];
   close(): Promise<void>;
 }
-
-const SECRET_FIELDS = new Set(['client_secret', 'client_assertion', 'assertion', 'refresh_token']);
 
 export async function startTokenService(): Promise<TokenService> {
   const ca = await getTestCa();
@@ -213,7 +215,7 @@ export async function startTokenService(): Promise<TokenService> {
       grantType,
       client: form.get('client_id') ?? readJwt(form.get('assertion') ?? '')?.payload.iss as string | undefined,
       ok: false,
-      fields: [...form.keys()].filter((k) => !SECRET_FIELDS.has(k)),
+      fields: [...form.keys()],
     };
     grants.push(record);
     try {
@@ -314,7 +316,7 @@ function readJwt(jwt: string, key?: KeyObject): { header: Record<string, unknown
     const payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
     if (key) {
       if (header.alg !== 'RS256') return undefined;
-      if (!verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), createPublicKey(key), Buffer.from(parts[2]!, 'base64url'))) return undefined;
+      if (!verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), key, Buffer.from(parts[2]!, 'base64url'))) return undefined;
     }
     return { header, payload };
   } catch {
@@ -346,4 +348,15 @@ function listen(server: Server | ReturnType<typeof createHttpsServer>): Promise<
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
+}
+
+/**
+ * A self-signed certificate and its key in `dir`, as an administrator makes one for an Entra
+ * app registration (openssl, like test-ca.ts). Returns the file paths and the certificate PEM.
+ */
+export async function makeAppCertificate(dir: string, name = 'app'): Promise<{ certFile: string; keyFile: string; certPem: string }> {
+  const certFile = join(dir, `${name}.pem`);
+  const keyFile = join(dir, `${name}.key`);
+  await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', `/CN=faspex-ingest ${name}`]);
+  return { certFile, keyFile, certPem: readFileSync(certFile, 'utf8') };
 }

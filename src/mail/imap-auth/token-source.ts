@@ -118,7 +118,7 @@ class OAuthTokenSource implements ImapAuthSource {
     const dropped = this.cached?.token.accessToken;
     this.cached = undefined;
     // only the refused token: another process may already have put a fresh one there
-    if (dropped && this.o.redis) await this.o.redis.eval(DEL_IF_EQUAL, 1, this.keys.token, dropped).catch(() => undefined);
+    if (dropped && this.o.redis) await this.o.redis.eval(DEL_TOKEN_IF_EQUAL, 1, this.keys.token, dropped).catch(() => undefined);
   }
 
   async close(): Promise<void> {
@@ -192,6 +192,8 @@ class OAuthTokenSource implements ImapAuthSource {
 }
 
 const DEL_IF_EQUAL = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+const DEL_TOKEN_IF_EQUAL = `local v = redis.call('GET', KEYS[1])
+if v and cjson.decode(v).accessToken == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 function hash(text: string): string {
   return createHash('sha256').update(text).digest('hex');
