@@ -86,6 +86,11 @@ describe('NAME_FILE in loadConfig', () => {
     COMPLETION_WEBHOOK_URL: 'https://hooks.example.com/t0ken-in-path',
     FASPEX5_CLIENTS: '{"fx.example.com":{"client_id":"c"}}',
   };
+  // secrets that only count with other settings: those settings, and what they replace
+  const context: Record<string, { set: Record<string, string>; unset: string[] }> = {
+    IMAP_OAUTH_CLIENT_SECRET: { set: { IMAP_AUTH: 'oauth2', IMAP_OAUTH_PROVIDER: 'microsoft', IMAP_OAUTH_TENANT: 't', IMAP_OAUTH_CLIENT_ID: 'c' }, unset: ['IMAP_PASSWORD'] },
+    IMAP_OAUTH_REFRESH_TOKEN: { set: { IMAP_AUTH: 'oauth2', IMAP_OAUTH_PROVIDER: 'refresh-token', IMAP_OAUTH_TOKEN_URL: 'https://idp.example.com/token', IMAP_OAUTH_CLIENT_ID: 'c' }, unset: ['IMAP_PASSWORD'] },
+  };
   const outcome = (env: Record<string, string>): unknown => {
     try {
       return loadConfig(env, 'run', dir.path);
@@ -95,7 +100,8 @@ describe('NAME_FILE in loadConfig', () => {
   };
   it.each(SECRET_VARIABLES.map((n) => [n]))('%s_FILE gives what the plain variable gives', (name) => {
     const value = valid[name] ?? `from-file-${name.toLowerCase()}`;
-    const plain = { ...base, IMAP_PASSWORD: 'imap-pw', FASPEX_USERNAME: 'bob', FASPEX_PASSWORD: 'fx-pw', DASHBOARD_USER: 'ops', DASHBOARD_PASSWORD: 'db-pw' };
+    const plain: Record<string, string> = { ...base, IMAP_PASSWORD: 'imap-pw', FASPEX_USERNAME: 'bob', FASPEX_PASSWORD: 'fx-pw', DASHBOARD_USER: 'ops', DASHBOARD_PASSWORD: 'db-pw', ...context[name]?.set };
+    for (const n of context[name]?.unset ?? []) delete plain[n];
     const inline = { ...plain, [name]: value };
     const fromFile: Record<string, string> = { ...plain, [`${name}_FILE`]: write(`${name}.secret`, `${value}\n`) };
     delete fromFile[name];
