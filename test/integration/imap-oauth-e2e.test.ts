@@ -220,7 +220,7 @@ describe('listen with IMAP_AUTH=oauth2', () => {
       return h.checks.imap.status === 'down' && h.checks.imap.detail?.includes('invalid_client') ? h : undefined;
     }, { what: '/healthz to report the refused login', timeoutMs: 30_000 });
     expect(report.status).toBe('degraded');
-    expect(report.checks.imap.detail).toMatch(/^IMAP not connected: mailbox login refused: invalid_client: AADSTS7000222: The provided client secret keys for app 'ms-revoked-app' are expired/);
+    expect(report.checks.imap.detail).toMatch(/^default: IMAP not connected: mailbox login refused: invalid_client: AADSTS7000222: The provided client secret keys for app 'ms-revoked-app' are expired/);
     expect(service.output()).toContain('mailbox login refused: invalid_client');
     expectNoSecrets(service, ['revoked-secret-value']);
   });
