@@ -93,6 +93,18 @@ describe('secrets stay secret', () => {
       const r = await fetch(`${base}/api/queues/downloads/${encodeURIComponent(id)}/logs`, { headers: auth });
       board.push(`${r.status} ${await r.text()}`);
     }
+    // the packages page (the dashboard's home) in every state, and one update of its live feed
+    for (const show of ['', 'done', 'failed', 'retrying', 'waiting']) {
+      const r = await fetch(`${base}/?show=${show}`, { headers: auth });
+      expect(r.status).toBe(200);
+      board.push(await r.text());
+    }
+    const feed = await fetch(`${base}/packages/live`, { headers: auth });
+    const reader = feed.body!.getReader();
+    let events = '';
+    while (!events.includes('event: update')) events += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    board.push(events);
     expect(board.join('\n')).toContain('Secret external'); // the board really served the jobs
     expect(board.join('\n')).toMatch(/attempt 1 of 2/); // and their logs
 
