@@ -112,7 +112,7 @@ function startInbox(ctx: ServiceContext, inbox: InboxConfig, owner: string, log:
   runner.on('mail', (report) => {
     metrics.mailsRead.inc();
     metrics.linksFound.inc(report.links);
-    if (report.outcome === 'failed' || report.outcome === 'refused') metrics.mailsFailed.inc({ reason: report.outcome });
+    if (report.outcome === 'failed' || report.outcome === 'refused' || report.outcome === 'damaged') metrics.mailsFailed.inc({ reason: report.outcome });
     const queued = report.outcome === 'queued';
     if (queued && report.receivedAt) metrics.mailQueueLatency.observe(Math.max(0, (Date.now() - report.receivedAt.getTime()) / 1000));
     publish((p) => p.apply({ type: 'mail', queued }));

@@ -73,8 +73,8 @@ export function classifyLink(raw: string): LinkVerdict {
     return ok({ kind: 'faspex4-external', url: canonicalUrl(url, origin), server, baseUrl: origin + external[1], packageId: external[2]!, passcode });
   }
 
-  const context = url.searchParams.get('context');
-  if (context !== null) return classifyFaspex5Public(url, origin, server, context);
+  const context = contextParam(url.search);
+  if (context !== undefined) return classifyFaspex5Public(url, origin, server, context);
 
   const inbox = F5_INBOX.exec(path);
   if (inbox) {
@@ -160,6 +160,17 @@ function classifyFaspUrl(text: string): LinkVerdict {
   const pkg = /([0-9a-f-]{8,}\.aspera-package)/i.exec(decodeURIComponentSafe(path));
   const packageId = pkg ? pkg[1]!.replace(/\.aspera-package$/i, '') : createHash('sha256').update(`${host}${path}`).digest('hex').slice(0, 16);
   return ok({ kind: 'fasp-url', url: text, server: host, baseUrl: '', packageId });
+}
+
+/**
+ * `context` decoded as a URL component, not as a form: base64 has no spaces, so a `+` in it is a
+ * base64 `+` that a gateway or a mail client left unencoded, never a space.
+ */
+function contextParam(search: string): string | undefined {
+  for (const piece of search.replace(/^\?/, '').split('&')) {
+    if (piece.startsWith('context=')) return decodeURIComponentSafe(piece.slice('context='.length));
+  }
+  return undefined;
 }
 
 function decodeURIComponentSafe(s: string): string {

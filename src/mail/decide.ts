@@ -20,12 +20,17 @@ export async function decideMail(raw: Buffer, options: { allowlist: AllowedHost[
     const verdict = checkSender({ from, authenticationResults }, options.senderPolicy);
     if (!verdict.ok) return { kind: 'refused', links: [], warnings: [], reason: verdict.reason, ...facts };
   }
-  const { links, warnings } = await extractPackageLinks(parsed, { allowlist: options.allowlist, ...(options.maxDepth ? { maxDepth: options.maxDepth } : {}) });
+  const { links, warnings, damaged } = await extractPackageLinks(parsed, { allowlist: options.allowlist, ...(options.maxDepth ? { maxDepth: options.maxDepth } : {}) });
   const maxLinks = options.maxLinks ?? DEFAULT_MAX_LINKS;
   if (links.length > maxLinks) {
     // refused whole: queuing an arbitrary first few would hide the rest without anyone noticing
     const reason = `${links.length} package links in one mail, more than MAIL_MAX_LINKS=${maxLinks}: refused as a likely mail bomb; forward the notifications separately or raise MAIL_MAX_LINKS`;
     return { kind: 'refused', links: [], warnings, reason, ...facts };
+  }
+  if (links.length === 0 && damaged.length > 0) {
+    // A cut passcode fails later, on the server, with a login page: say so now instead.
+    const reason = `link damaged: ${damaged.join('; ')}; forward the original notification as an attachment or paste the whole link`;
+    return { kind: 'damaged', links: [], warnings, reason, ...facts };
   }
   return { kind: links.length ? 'links' : 'no-link', links, warnings, ...facts };
 }

@@ -10,6 +10,7 @@ import { uidSet } from './uid-set.js';
 export const KEYWORDS: Record<MailOutcomeKind, string> = {
   queued: '$FaspexQueued',
   'no-link': '$FaspexNoLink',
+  damaged: '$FaspexLinkDamaged',
   failed: '$FaspexFailed',
   refused: '$FaspexRefused',
 };

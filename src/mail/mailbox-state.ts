@@ -31,7 +31,7 @@ export interface SkippedMail {
   uid: number;
   uidValidity: string;
   messageId?: string;
-  kind: 'unreadable' | 'refused';
+  kind: 'unreadable' | 'refused' | 'damaged';
   reason: string;
   at: string;
 }

@@ -52,8 +52,8 @@ export async function processChunk(ctx: ProcessContext, metas: readonly MessageM
   }
 
   const skipped: SkippedMail[] = mails
-    .filter((m) => m.outcome === 'failed' || m.outcome === 'refused')
-    .map((m) => ({ uid: m.meta.uid, uidValidity, ...(m.messageId ? { messageId: m.messageId } : {}), kind: m.outcome === 'failed' ? 'unreadable' : 'refused', reason: m.decision.reason ?? '', at: new Date().toISOString() }));
+    .filter((m) => m.outcome === 'failed' || m.outcome === 'refused' || m.outcome === 'damaged')
+    .map((m) => ({ uid: m.meta.uid, uidValidity, ...(m.messageId ? { messageId: m.messageId } : {}), kind: m.outcome === 'failed' ? 'unreadable' : m.outcome === 'refused' ? 'refused' : 'damaged', reason: m.decision.reason ?? '', at: new Date().toISOString() }));
   const lastUid = metas[metas.length - 1]!.uid;
   await state.saveChunk({ uidValidity, lastUid }, skipped);
   progress.lastUid = lastUid;
@@ -93,7 +93,7 @@ function sourceOf(m: Mail, mailbox: string, uidValidity: string): DownloadJobDat
 function report(ctx: ProcessContext, m: Mail, uidValidity: string, jobsAdded: number): void {
   const { decision, outcome } = m;
   const r: MailReport = { uid: m.meta.uid, uidValidity, messageId: m.messageId, outcome, links: decision.links.length, jobsAdded, warnings: decision.warnings, reason: decision.reason, bytesFetched: m.bytesFetched, receivedAt: m.meta.internalDate };
-  const bad = outcome === 'failed' || outcome === 'refused';
+  const bad = outcome === 'failed' || outcome === 'refused' || outcome === 'damaged';
   ctx.log[bad ? 'warn' : 'info']({ ...r, links: decision.links.map((l) => maskText(l.url)), subject: m.subject }, `mail ${m.meta.uid}: ${outcome}`);
   ctx.emit('mail', r);
   if (bad) ctx.emit('mail-failed', r);

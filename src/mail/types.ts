@@ -17,8 +17,11 @@ import type { ImapAuthSource } from './imap-auth/token-source.js';
 import type { MailboxState } from './mailbox-state.js';
 import type { SenderPolicy } from './sender-policy.js';
 
-/** What the service did with a mail; each has its keyword (handled-marks.ts). */
-export type MailOutcomeKind = 'queued' | 'no-link' | 'failed' | 'refused';
+/**
+ * What the service did with a mail; each has its keyword (handled-marks.ts). `damaged`: it holds
+ * a package link, but no whole copy of it (cut by a line wrap or by quoting), so nothing was queued.
+ */
+export type MailOutcomeKind = 'queued' | 'no-link' | 'damaged' | 'failed' | 'refused';
 
 export type EnqueueItem = { link: PackageLink; source: DownloadJobData['source'] };
 
@@ -127,7 +130,7 @@ export interface MessageMeta {
 /** What one fetched mail means (decide.ts). */
 export interface MailDecision {
   /** `failed` is the listener's: the mail could not be fetched or parsed */
-  kind: 'links' | 'no-link' | 'refused' | 'failed';
+  kind: 'links' | 'no-link' | 'damaged' | 'refused' | 'failed';
   links: PackageLink[];
   warnings: string[];
   reason?: string;

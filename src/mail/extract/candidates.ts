@@ -5,21 +5,23 @@
  */
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { hrefsFromHtml } from './html.js';
-import { urlsFromText } from './text.js';
+import type { Candidate } from './select.js';
+import { textCandidates, urlsFromText } from './text.js';
 
 export const DEFAULT_MAX_DEPTH = 3;
 
 export interface Candidates {
-  urls: string[];
+  /** in order: header, HTML hrefs, text URLs (with their wrapped readings), attached messages */
+  candidates: Candidate[];
   /** attached messages that could not be read; the rest of the mail still counts */
   problems: string[];
 }
 
 export async function collectCandidates(parsed: ParsedMail, maxDepth = DEFAULT_MAX_DEPTH, depth = 0): Promise<Candidates> {
-  const urls: string[] = [...headerUrls(parsed)];
+  const candidates: Candidate[] = headerUrls(parsed).map(one);
   const problems: string[] = [];
-  if (typeof parsed.html === 'string') urls.push(...hrefsFromHtml(parsed.html));
-  if (parsed.text) urls.push(...urlsFromText(parsed.text));
+  if (typeof parsed.html === 'string') candidates.push(...hrefsFromHtml(parsed.html).map(one));
+  if (parsed.text) candidates.push(...textCandidates(parsed.text));
   for (const attachment of parsed.attachments ?? []) {
     if (attachment.contentType?.toLowerCase() !== 'message/rfc822') continue;
     if (depth + 1 > maxDepth) {
@@ -29,14 +31,16 @@ export async function collectCandidates(parsed: ParsedMail, maxDepth = DEFAULT_M
     try {
       const inner = await simpleParser(attachment.content, { skipImageLinks: true });
       const nested = await collectCandidates(inner, maxDepth, depth + 1);
-      urls.push(...nested.urls);
+      candidates.push(...nested.candidates);
       problems.push(...nested.problems);
     } catch (e) {
       problems.push(`an attached message could not be read: ${(e as Error).message}`);
     }
   }
-  return { urls, problems };
+  return { candidates, problems };
 }
+
+const one = (url: string): Candidate => ({ readings: [url] });
 
 function headerUrls(parsed: ParsedMail): string[] {
   const lines = parsed.headerLines?.filter((h) => h.key === 'x-aspera-filepkg-location') ?? [];

@@ -11,10 +11,11 @@ import { selectPackageLinks } from './select.js';
 
 export { collectCandidates, DEFAULT_MAX_DEPTH } from './candidates.js';
 export { hrefsFromHtml, decodeEntities } from './html.js';
-export { urlsFromText, cleanUrl } from './text.js';
+export { urlsFromText, textCandidates, cleanUrl, type TextCandidate } from './text.js';
+export { judgeLink, type Judgement } from './whole.js';
 export { unwrapOnce, unwrapUrl, type UnwrapStep, type Unwrapped } from './unwrap.js';
 export { decodeProofpointV1, decodeProofpointV2, decodeProofpointV3 } from './proofpoint.js';
-export { selectPackageLinks, MIMECAST_WARNING, type Selection } from './select.js';
+export { selectPackageLinks, MIMECAST_WARNING, type Selection, type Candidate } from './select.js';
 
 export interface ExtractOptions {
   /** when given, links to other hosts become warnings */
@@ -23,8 +24,12 @@ export interface ExtractOptions {
   maxDepth?: number;
 }
 
-export async function extractPackageLinks(parsed: ParsedMail, options: ExtractOptions = {}): Promise<{ links: PackageLink[]; warnings: string[] }> {
-  const { urls, problems } = await collectCandidates(parsed, options.maxDepth ?? DEFAULT_MAX_DEPTH);
-  const { links, warnings } = selectPackageLinks(urls, options.allowlist);
-  return { links, warnings: [...warnings, ...problems] };
+/**
+ * `damaged`: package links seen but not queued because no whole copy of them is in the mail
+ * (with the links found, they are also warnings; alone, they make the mail "link damaged").
+ */
+export async function extractPackageLinks(parsed: ParsedMail, options: ExtractOptions = {}): Promise<{ links: PackageLink[]; warnings: string[]; damaged: string[] }> {
+  const { candidates, problems } = await collectCandidates(parsed, options.maxDepth ?? DEFAULT_MAX_DEPTH);
+  const { links, warnings, damaged } = selectPackageLinks(candidates, options.allowlist);
+  return { links, warnings: [...warnings, ...(links.length > 0 ? damaged.map((d) => `${d}; not queued`) : []), ...problems], damaged };
 }

@@ -18,7 +18,7 @@ interface Rule {
 }
 
 const endsWith = (host: string, suffix: string) => host === suffix || host.endsWith(`.${suffix}`);
-const param = (name: string) => (u: URL) => u.searchParams.get(name) ?? undefined;
+const param = (...names: string[]) => (_u: URL, raw: string) => wrappedTarget(raw, names);
 
 const RULES: Rule[] = [
   { wrapper: 'Safe Links', match: (u) => endsWith(u.hostname, 'safelinks.protection.outlook.com'), target: param('url') },
@@ -34,10 +34,14 @@ const RULES: Rule[] = [
   {
     wrapper: 'Cisco',
     match: (u) => u.hostname === 'secure-web.cisco.com',
-    // secure-web.cisco.com/<token>/<percent-encoded URL>: the URL may itself hold encoded slashes
-    target: (u) => decodeOnce(u.pathname.split('/').slice(2).join('/')),
+    // secure-web.cisco.com/<token>/<percent-encoded URL>: the URL may itself hold encoded slashes;
+    // one put there verbatim (scheme:// still raw) brings its own query along
+    target: (u, raw) => {
+      const rest = /^[a-z]+:\/\/[^/]+\/[^/?#]*\/(.*)$/is.exec(raw)?.[1] ?? '';
+      return VERBATIM.test(rest) ? rest : decodeOnce(u.pathname.split('/').slice(2).join('/'));
+    },
   },
-  { wrapper: 'Google', match: (u) => /^(www\.)?google\.[a-z.]+$/.test(u.hostname) && u.pathname === '/url', target: (u) => u.searchParams.get('q') ?? u.searchParams.get('url') ?? undefined },
+  { wrapper: 'Google', match: (u) => /^(www\.)?google\.[a-z.]+$/.test(u.hostname) && u.pathname === '/url', target: param('q', 'url') },
   { wrapper: 'Sophos', match: (u) => endsWith(u.hostname, 'protection.sophos.com'), target: (u) => base64(u.searchParams.get('u')) },
   { wrapper: 'Trend Micro', match: (u) => u.hostname.endsWith('ctp.trendmicro.com'), target: param('url') },
   { wrapper: 'FireEye', match: (u) => endsWith(u.hostname, 'fireeye.com') && u.pathname.startsWith('/v1/url'), target: param('u') },
@@ -48,6 +52,30 @@ const RULES: Rule[] = [
     target: (u) => decodeOnce(u.pathname.split('/')[2] ?? ''),
   },
 ];
+
+/** a wrapped URL whose own delimiters are still raw: the wrapper did not encode it */
+const VERBATIM = /^[a-z][a-z0-9+.-]*:\/\/[^?#]*[?#]/i;
+
+/**
+ * The target in a wrapper's query parameter, decoded exactly as much as the wrapper encoded it.
+ * Most encode the whole URL (`https%3A%2F%2F...`): one percent-decode gives it back. Some put it
+ * in verbatim (`?q=https://host/p?context=ab%2Bc%3D`), its own `?` still raw: then its `%2B` and
+ * `%3D` are the link's own, and decoding them would change the link (a Faspex 5 context with
+ * `+`, `/` or `=` in it would no longer decode). Form decoding (`+` as space) is never applied:
+ * a URL has no spaces.
+ */
+function wrappedTarget(raw: string, names: readonly string[]): string | undefined {
+  const q = raw.indexOf('?');
+  if (q < 0) return undefined;
+  const pieces = raw.slice(q + 1).replace(/#.*$/s, '').split('&');
+  for (const name of names) {
+    const piece = pieces.find((p) => p.startsWith(`${name}=`) && p.length > name.length + 1);
+    if (piece === undefined) continue;
+    const value = piece.slice(name.length + 1);
+    return VERBATIM.test(value) ? value : decodeOnce(value);
+  }
+  return undefined;
+}
 
 function isProofpoint(u: URL): boolean {
   return u.hostname === 'urldefense.com' || u.hostname === 'urldefense.proofpoint.com' || u.hostname === 'urldefense.us';

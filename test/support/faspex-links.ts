@@ -1,0 +1,68 @@
+/**
+ * Faspex links in the shapes the servers write them (email.md A1), and the security gateways'
+ * rewritings of them (email.md A2), for extraction tests and the generated-mail property.
+ */
+
+/** A Faspex 5 context whose base64 holds `+`, `/` and `=` (the characters gateways mangle). */
+export function faspex5Context(id: string, passcode: string, salt = 0): string {
+  for (let n = salt; ; n++) {
+    const json = JSON.stringify({ resource: 'packages', type: 'external_download_package', id, passcode, package_id: id, email: `ext${'>'.repeat(n % 7)}?@partner.example`, n });
+    const b64 = Buffer.from(json).toString('base64');
+    if (b64.includes('+') && b64.includes('/') && b64.endsWith('=')) return b64;
+  }
+}
+
+export const faspex5Link = (host: string, id: string, passcode: string, salt = 0, extra = '') =>
+  `https://${host}/aspera/faspex/public/package?context=${encodeURIComponent(faspex5Context(id, passcode, salt))}${extra}`;
+
+export const faspex4External = (host: string, id: number, passcode: string, expiration?: string) =>
+  `https://${host}/aspera/faspex/external_deliveries/${id}?passcode=${passcode}${expiration ? `&expiration=${Buffer.from(expiration).toString('base64')}` : ''}`;
+
+export const faspex4Received = (host: string, id: number) => `https://${host}/aspera/faspex/received/${id}`;
+
+const enc = encodeURIComponent;
+
+/** Proofpoint v2: `-XX` for `%XX`, `_` for `/` (URLDefenseDecode.py, reversed). */
+function proofpointV2(url: string): string {
+  return url.replace(/[^A-Za-z0-9.]/g, (c) => (c === '/' ? '_' : `-${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`));
+}
+
+/** Proofpoint v3: `%`, `&`, `#` and `=` taken out of the URL, each replaced by `*`, carried in the base64 token. */
+function proofpointV3(url: string): string {
+  const removed: string[] = [];
+  const body = url.replace(/[%&#=]/g, (c) => {
+    removed.push(c);
+    return '*';
+  });
+  return `https://urldefense.com/v3/__${body}__;${Buffer.from(removed.join('')).toString('base64url')}!!CustId!SigXyz$`;
+}
+
+/** Every gateway src/mail/extract/unwrap.ts unwraps, as it rewrites `url`. */
+export const WRAPPERS: Record<string, (url: string) => string> = {
+  'Safe Links': (u) => `https://eur03.safelinks.protection.outlook.com/?url=${enc(u)}&data=05%7C02%7Cx%40example.com&sdata=AbC%3D&reserved=0`,
+  'Azure email safe links': (u) => `https://eu.safelink.emails.azure.net/redirect/?destination=${enc(u)}&p=bT0xMjM`,
+  Barracuda: (u) => `https://linkprotect.cudasvc.com/url?a=${enc(u)}&c=E,1,AbCd&typo=1`,
+  Cisco: (u) => `https://secure-web.cisco.com/1AbCdEf-TokEn_123/${enc(u)}`,
+  Google: (u) => `https://www.google.com/url?q=${enc(u)}&sa=D&source=editors&ust=1700000000000000&usg=AOvVaw0`,
+  Sophos: (u) => `https://eu-west-1.protection.sophos.com/?d=example.com&u=${enc(Buffer.from(u).toString('base64'))}&i=NjU&t=ZGVm&h=abc`,
+  'Trend Micro': (u) => `https://imsva91-ctp.trendmicro.com/wis/clicktime/v1/query?url=${enc(u)}&umid=ABC-123&auth=x`,
+  FireEye: (u) => `https://protect2.fireeye.com/v1/url?k=abc-123&q=def&e=ghi&u=${enc(u)}`,
+  EsvaLabs: (u) => `https://urlsand.esvalabs.com/?u=${enc(u)}&e=abc&h=def&t=ghi`,
+  'AWS SES': (u) => `https://abc123.r.us-east-1.awstrack.me/L0/${enc(u)}/1/0100018e-abc/xyz=123`,
+  'Proofpoint v1': (u) => `https://urldefense.proofpoint.com/v1/url?u=${enc(u)}&k=AbC%3D%0A&r=x&m=y&s=z`,
+  'Proofpoint v2': (u) => `https://urldefense.proofpoint.com/v2/url?u=${proofpointV2(u)}&d=DwMFaQ&c=x&r=y&m=z&s=w&e=`,
+  'Proofpoint v3': proofpointV3,
+};
+
+/** Wrappers that some senders fill with the target verbatim (its own `?` and `%XX` left raw). */
+export const VERBATIM_WRAPPERS: Record<string, (url: string) => string> = {
+  'Google, verbatim': (u) => `https://www.google.com/url?q=${u}&sa=D&usg=AOvVaw0`,
+  'Google, verbatim in url=': (u) => `https://www.google.com/url?sa=t&url=${u}&usg=AOvVaw0`,
+  'Safe Links, verbatim': (u) => `https://nam12.safelinks.protection.outlook.com/?url=${u}&data=05&reserved=0`,
+  'Barracuda, verbatim': (u) => `https://linkprotect.cudasvc.com/url?a=${u}&c=E,1`,
+  'Trend Micro, verbatim': (u) => `https://imsva91-ctp.trendmicro.com/wis/clicktime/v1/query?url=${u}&umid=1`,
+  'FireEye, verbatim': (u) => `https://protect2.fireeye.com/v1/url?k=1&u=${u}`,
+  'EsvaLabs, verbatim': (u) => `https://urlsand.esvalabs.com/?u=${u}&e=1`,
+  'Azure, verbatim': (u) => `https://emails.azure.microsoft.com/redirect/?destination=${u}&p=1`,
+  'Cisco, verbatim': (u) => `https://secure-web.cisco.com/1AbCd/${u}`,
+};
