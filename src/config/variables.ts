@@ -147,7 +147,7 @@ export const VARIABLES = {
   IMAP_INSECURE_TLS: v({ parse: boolean, default: 'false', group: 'Mail', doc: 'true skips the IMAP server\'s certificate check; logged as a warning.' }),
   IMAP_MAILBOX: v({ parse: nonEmpty, default: 'INBOX', group: 'Mail', doc: 'Folder to watch.' }),
   IMAP_MARK_KEYWORD: v({ parse: boolean, default: 'true', group: 'Mail',
-    doc: 'Flag handled mail with $FaspexQueued / $FaspexNoLink / $FaspexFailed where the server allows keywords.' }),
+    doc: 'Flag handled mail with $FaspexQueued / $FaspexNoLink / $FaspexLinkDamaged / $FaspexFailed / $FaspexRefused where the server allows keywords.' }),
   IMAP_MOVE_TO: v({ parse: nonEmpty, group: 'Mail', doc: 'Optional folder that handled mail is moved to (created when missing).' }),
   IMAP_RESYNC_SECONDS: v({ parse: integer(10, 86400), default: '300', group: 'Mail',
     doc: 'Full resync interval, a safety net for missed IDLE notifications.' }),
