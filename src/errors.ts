@@ -36,6 +36,7 @@ export type ErrorCode =
   | 'ASCP_NOT_FOUND'
   | 'SSH_KEY_NOT_FOUND'
   | 'TRANSFER_FAILED'
+  | 'TRANSFER_BLOCKED'
   | 'TOKEN_REFUSED'
   | 'NO_PROGRESS'
   | 'NO_SESSION'

@@ -95,6 +95,8 @@ export async function downloadPackage(link: PackageLink, ctx: DownloadContext): 
       onLog: ctx.onLog,
       logger,
       timing: ctx.timing,
+      transport: ctx.config.downloads.transport,
+      wssCaFile: ctx.config.faspex.caFile,
       onProgress: (p) => ctx.onProgress?.({ bytes: p.bytesDone, total: p.total, rateBps: p.rateBps, file: p.file }),
     });
 

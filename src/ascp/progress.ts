@@ -9,6 +9,7 @@
  *  - anything else is a transient failure with whatever ascp printed as diagnostics.
  */
 import type { ErrorCode, RetryDecision } from '../errors.js';
+import { describePaths, unblockAdvice, type TransportPlan } from '../fasp/transport.js';
 import { decideAscpError } from './error-codes.js';
 import { intField, type MgmtEvent } from './management.js';
 
@@ -104,8 +105,8 @@ export interface RunEnd {
   stopReason: StopReason | undefined;
   /** masked tail of ascp's stdout/stderr */
   diagnostics: string;
-  /** where the session goes, for the firewall hint */
-  network: { host: string; sshPort: number; faspPort: number };
+  /** where the session goes, for the firewall hint; `plan`: the way ascp was told to go */
+  network: { host: string; sshPort: number; faspPort: number; plan?: TransportPlan };
   stallSeconds: number;
   protocolError?: string;
 }
@@ -115,8 +116,12 @@ export type Outcome =
   | { ok: false; code: ErrorCode; retry: RetryDecision; message: string; details: Record<string, unknown> };
 
 export function portsHint(n: RunEnd['network']): string {
+  if (n.plan) return `check that this machine can reach the transfer server: ${describePaths(n.plan, n.host)}; firewalls often block it (${unblockAdvice(n.plan, n.host)})`;
   return `check that this machine can reach ${n.host} on TCP port ${n.sshPort} (SSH) and UDP port ${n.faspPort} (FASP); firewalls often block them`;
 }
+
+/** ascp's codes for "could not connect": SSH (12, 13), UDP (14, 15, 44), HTTP fallback (47). */
+const BLOCKED_CODES = new Set([12, 13, 14, 15, 44, 47]);
 
 export function decideOutcome(end: RunEnd): Outcome {
   const details: Record<string, unknown> = { exitCode: end.exitCode, signal: end.signal, lastEvent: end.lastEvent?.type };
@@ -139,6 +144,14 @@ export function decideOutcome(end: RunEnd): Outcome {
   if (last?.type === 'ERROR') {
     const code = intField(last, 'Code') ?? 0;
     const d = decideAscpError(code, last.fields.Description);
+    if (BLOCKED_CODES.has(code) && d.errorCode === 'TRANSFER_FAILED' && d.retry === 'later') {
+      // Every path this run was allowed to take failed to connect: say which, and what is left.
+      const n = end.network;
+      const tried = n.plan ? describePaths(n.plan, n.host) : `SSH to ${n.host}:${n.sshPort} (TCP), data on UDP ${n.faspPort}`;
+      const advice = n.plan ? unblockAdvice(n.plan, n.host) : `ask for TCP ${n.sshPort} and UDP ${n.faspPort} to ${n.host} to be opened`;
+      return fail('TRANSFER_BLOCKED', 'later', `ascp could not get through to the transfer server ${n.host} (tried ${tried}); a firewall most likely blocks it: ${advice}; ${d.message}`,
+        { ascpCode: code, ascpError: d.info.name, session: n.plan?.session ?? 'ssh' });
+    }
     return fail(d.errorCode, d.retry, d.message, { ascpCode: code, ascpError: d.info.name });
   }
   // Someone else (a terminal's Ctrl-C reaches the whole process group) interrupted ascp.

@@ -15,6 +15,7 @@ import type { Logger } from '../log/logger.js';
 import { IngestError } from '../errors.js';
 import { buildAscpCommand } from '../fasp/ascp-command.js';
 import type { TransferSpec } from '../fasp/transfer-spec.js';
+import { planTransport, type TransportSettings } from '../fasp/transport.js';
 import { maskText, registerSecret } from '../log/secrets.js';
 import type { AscpInstallation } from './locate.js';
 import { type MgmtEvent, intField } from './management.js';
@@ -42,6 +43,10 @@ export interface RunAscpOptions {
   onLog?: (line: string) => void;
   logger?: Logger;
   timing?: AscpTiming;
+  /** ASCP_WSS / ASCP_HTTP_FALLBACK / proxy (config.downloads.transport) */
+  transport?: TransportSettings;
+  /** CA certificates ascp trusts for WSS (FASPEX_CA_FILE) */
+  wssCaFile?: string;
 }
 
 export interface AscpRunResult {
@@ -100,7 +105,9 @@ export async function runAscp(o: RunAscpOptions): Promise<AscpRunResult> {
   try {
     // -k 2 always: a retry resumes what earlier attempts left on disk instead of starting over.
     const spec: TransferSpec = { ...o.spec, resume_policy: 'sparse_csum', create_dir: true };
-    const cmd = buildAscpCommand(spec, { destination: o.destination, sshKeyPath: o.ascp.sshKeyPath, managementPort: mgmt.port, quiet: false });
+    const cmd = buildAscpCommand(spec, {
+      destination: o.destination, sshKeyPath: o.ascp.sshKeyPath, managementPort: mgmt.port, quiet: false, transport: o.transport, wssCaFile: o.wssCaFile,
+    });
     const child = execa(o.ascp.path, cmd.args, {
       env: { ...process.env, ...cmd.env },
       extendEnv: false,
@@ -161,7 +168,7 @@ export async function runAscp(o: RunAscpOptions): Promise<AscpRunResult> {
       signal,
       stopReason,
       diagnostics: maskText(diagnostics),
-      network: { host: o.spec.remote_host, sshPort: o.spec.ssh_port ?? 33001, faspPort: o.spec.fasp_port ?? 33001 },
+      network: { host: o.spec.remote_host, sshPort: o.spec.ssh_port ?? 33001, faspPort: o.spec.fasp_port ?? 33001, plan: planTransport(spec, o.transport) },
       stallSeconds: Math.round(o.stallMs / 100) / 10,
       protocolError,
     });

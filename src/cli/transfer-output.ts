@@ -30,5 +30,7 @@ export function renderTransfer(spec: TransferSpec, options: TransferOutputOption
     destination: options.to === undefined ? config.downloads.dir : resolve(cwd, options.to),
     showSecrets: options.showSecrets === true,
     sshKeyPath: config.downloads.ascpSshKey,
+    transport: config.downloads.transport,
+    wssCaFile: config.faspex.caFile,
   });
 }

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import type { AllowedHost } from '../faspex/allowlist.js';
+import type { TransportSettings } from '../fasp/transport.js';
 import type { ProxySettings } from '../http/proxy.js';
 import { registerSecret } from '../log/secrets.js';
 import { parseImapAuth } from '../mail/imap-auth/auth-config.js';
@@ -45,7 +46,14 @@ export interface Config {
   faspex: FaspexConfig;
   /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY, for every outbound HTTP request */
   proxy: ProxySettings;
-  downloads: { dir: string; ascpPath: string | undefined; ascpSshKey: string | undefined; stallSeconds: number };
+  downloads: {
+    dir: string;
+    ascpPath: string | undefined;
+    ascpSshKey: string | undefined;
+    stallSeconds: number;
+    /** ASCP_WSS, ASCP_HTTP_FALLBACK, ASCP_PROXY and the outbound proxy; absent: the defaults */
+    transport?: TransportSettings;
+  };
   workers: {
     concurrency: number;
     attempts: number;
@@ -237,6 +245,11 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
   const proxy: ProxySettings = { httpsProxy: read('HTTPS_PROXY'), httpProxy: read('HTTP_PROXY'), noProxy: read('NO_PROXY') };
   // a proxy's login is a secret like any other; its host and port are what messages show
   for (const p of [proxy.httpsProxy, proxy.httpProxy]) if (p) registerProxyLogin(p);
+  const ascpProxy = read('ASCP_PROXY');
+  if (ascpProxy !== undefined && new URL(ascpProxy).password) {
+    registerProxyLogin(ascpProxy);
+    problems.push('ASCP_PROXY: a proxy login would show in ascp\'s command line, which every local user can read; use a proxy that lets the transfer host through without one');
+  }
 
   const config: Config = {
     redis: {
@@ -269,6 +282,7 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
       ascpPath: read('ASCP_PATH'),
       ascpSshKey: mapOptional(read('ASCP_SSH_KEY'), abs),
       stallSeconds: read('DOWNLOAD_STALL_SECONDS')!,
+      transport: { wss: read('ASCP_WSS')!, httpFallback: read('ASCP_HTTP_FALLBACK')!, proxy: ascpProxy, outbound: proxy },
     },
     workers: {
       concurrency: read('WORKER_CONCURRENCY')!,

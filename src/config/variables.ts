@@ -184,6 +184,12 @@ export const VARIABLES = {
   DOWNLOAD_DIR: v({ parse: nonEmpty, default: './downloads', group: 'Downloads', doc: 'Where packages land, one folder per package.' }),
   ASCP_PATH: v({ parse: nonEmpty, group: 'Downloads', doc: 'The ascp executable (default: PATH, then the usual IBM install folders).' }),
   ASCP_SSH_KEY: v({ parse: nonEmpty, group: 'Downloads', doc: 'Private key for token-authorised transfers (default: found next to ascp).' }),
+  ASCP_WSS: v({ parse: oneOf('auto', 'always', 'never'), default: 'auto', group: 'Downloads',
+    doc: 'WebSocket (ascp --ws-connect) where the transfer spec offers it (wss_enabled, wss_port; Faspex 5): auto uses it, always refuses a transfer without it, never keeps to SSH and UDP.' }),
+  ASCP_HTTP_FALLBACK: v({ parse: oneOf('auto', 'always', 'force', 'never'), default: 'auto', group: 'Downloads',
+    doc: 'ascp HTTP fallback when UDP is blocked: auto as the transfer spec says, always (-y 1), force: HTTP only (-y F), never (-y 0).' }),
+  ASCP_PROXY: v({ parse: proxyUrl, group: 'Downloads',
+    doc: 'Proxy for ascp\'s HTTP fallback and WSS (ascp -x), e.g. http://proxy.example.com:3128 (no login: ascp\'s argv is public). Default: HTTPS_PROXY, unless NO_PROXY names the transfer host.' }),
   DOWNLOAD_STALL_SECONDS: v({ parse: integer(5, 86400), default: '300', group: 'Downloads',
     doc: 'A transfer with no progress for this long is stopped and retried.' }),
 

@@ -1,11 +1,14 @@
 /**
  * TransferSpec → `ascp` argv + environment for a download (faspex-protocol.md §5).
  *
- * Option order: ascli's (front: -M, -q, -i; then the transferSpec schema's property order):
- *   -M PORT  -q  -i KEY
+ * Option order: ascli's (front: -M, -q, -i or --ws-connect; then the transferSpec schema's order):
+ *   -M PORT  -q  -i KEY | --ws-connect [-i CA]  [-x PROXY]
  *   -c CIPHER  -d  --mode recv  -O UDP  -y 0|1|F  -t HTTPPORT  --policy P  --host H  --user U
- *   -k N  --source-prefix64 B64  -P SSH  --tags64 B64  -l KBPS  -m KBPS  --check-sshfp FP
+ *   -k N  --source-prefix64 B64  -P SSH|WSS  --tags64 B64  -l KBPS  -m KBPS  --check-sshfp FP
  *   SOURCE...  DESTINATION
+ * The route (SSH + UDP, WSS, HTTP fallback, proxy) is planTransport's (transport.ts). With WSS,
+ * as in ascli, -P is the WSS port, -O and --check-sshfp do not apply, and -i names the CA
+ * certificates for the WSS TLS instead of the SSH key (token auth needs no key there).
  * Every option with a value is two argv elements. Sources are positional (not ascli's
  * --file-list temp file: that would be I/O) and the destination is plain and last (not
  * --dest64), which is standard `ascp options SRC... DEST` syntax.
@@ -20,6 +23,7 @@
 import { permanent } from '../errors.js';
 import { registerSecret } from '../log/secrets.js';
 import type { ResumePolicy, TransferSpec } from './transfer-spec.js';
+import { planTransport, type TransportSettings } from './transport.js';
 
 export interface AscpCommandOptions {
   /** the local folder the package lands in; an absolute path */
@@ -30,6 +34,10 @@ export interface AscpCommandOptions {
   managementPort?: number;
   /** `-q`: no progress bar on ascp's stdout (progress comes from the management port) */
   quiet?: boolean;
+  /** ASCP_WSS, ASCP_HTTP_FALLBACK, the proxy; default: WSS when offered, fallback as the spec says */
+  transport?: TransportSettings;
+  /** with WSS: CA certificates (PEM) ascp trusts for the WebSocket TLS (FASPEX_CA_FILE) */
+  wssCaFile?: string;
 }
 
 export interface AscpCommand {
@@ -59,6 +67,8 @@ export function buildAscpCommand(spec: TransferSpec, opts: AscpCommandOptions): 
   checkDestination(opts.destination);
   const sources = checkSources(spec);
   const s = downloadSpec(spec, opts.destination);
+  const plan = planTransport(s, opts.transport);
+  const wss = plan.session === 'wss';
 
   const args: string[] = [];
   const opt = (flag: string, value: string | number | undefined) => {
@@ -72,24 +82,28 @@ export function buildAscpCommand(spec: TransferSpec, opts: AscpCommandOptions): 
     opt('-M', opts.managementPort);
   }
   if (opts.quiet) args.push('-q');
-  if (opts.sshKeyPath !== undefined && s.token !== undefined) opt('-i', opts.sshKeyPath);
+  if (wss) {
+    args.push('--ws-connect');
+    opt('-i', opts.wssCaFile);
+  } else if (opts.sshKeyPath !== undefined && s.token !== undefined) opt('-i', opts.sshKeyPath);
+  opt('-x', plan.proxy);
 
   opt('-c', s.cipher?.replace(/-/g, ''));
   if (s.create_dir) args.push('-d');
   opt('--mode', 'recv');
-  opt('-O', s.fasp_port === undefined ? undefined : port(s.fasp_port, 'fasp_port'));
-  opt('-y', s.http_fallback === undefined ? undefined : s.http_fallback === 'force' ? 'F' : s.http_fallback ? '1' : '0');
-  opt('-t', s.http_fallback_port === undefined ? undefined : port(s.http_fallback_port, 'http_fallback_port'));
+  opt('-O', plan.udpPort === undefined ? undefined : port(plan.udpPort, 'fasp_port'));
+  opt('-y', plan.httpFallback);
+  opt('-t', plan.httpFallbackPort === undefined ? undefined : port(plan.httpFallbackPort, 'http_fallback_port'));
   opt('--policy', s.rate_policy);
   opt('--host', s.remote_host);
   opt('--user', s.remote_user);
   opt('-k', RESUME_LEVEL[s.resume_policy ?? 'sparse_csum']);
   opt('--source-prefix64', s.source_root === undefined ? undefined : base64(s.source_root));
-  opt('-P', s.ssh_port === undefined ? undefined : port(s.ssh_port, 'ssh_port'));
+  opt('-P', plan.tcpPort === undefined ? undefined : port(plan.tcpPort, wss ? 'wss_port' : 'ssh_port'));
   opt('--tags64', s.tags === undefined ? undefined : base64(JSON.stringify(s.tags)));
   opt('-l', s.target_rate_kbps === undefined ? undefined : count(s.target_rate_kbps, 'target_rate_kbps'));
   opt('-m', s.min_rate_kbps === undefined ? undefined : count(s.min_rate_kbps, 'min_rate_kbps'));
-  opt('--check-sshfp', s.sshfp);
+  if (!wss) opt('--check-sshfp', s.sshfp);
   args.push(...sources, opts.destination);
 
   const env: Record<string, string> = {};

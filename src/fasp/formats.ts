@@ -9,6 +9,7 @@
 import { MASK } from '../log/secrets.js';
 import { buildAscpCommand, downloadSpec } from './ascp-command.js';
 import type { Cipher, RatePolicy, ResumePolicy, TransferSpec } from './transfer-spec.js';
+import type { TransportSettings } from './transport.js';
 
 export const TRANSFER_FORMATS = ['transfer-spec', 'ascp', 'shell', 'xferparams'] as const;
 export type TransferFormat = (typeof TRANSFER_FORMATS)[number];
@@ -17,6 +18,9 @@ export interface FormatOptions {
   destination: string;
   showSecrets: boolean;
   sshKeyPath?: string;
+  /** the route settings a worker would use (WSS, HTTP fallback, proxy) */
+  transport?: TransportSettings;
+  wssCaFile?: string;
 }
 
 export function isTransferFormat(value: string): value is TransferFormat {
@@ -24,7 +28,7 @@ export function isTransferFormat(value: string): value is TransferFormat {
 }
 
 export function formatTransfer(spec: TransferSpec, format: TransferFormat, opts: FormatOptions): string {
-  const command = buildAscpCommand(spec, { destination: opts.destination, sshKeyPath: opts.sshKeyPath });
+  const command = buildAscpCommand(spec, { destination: opts.destination, sshKeyPath: opts.sshKeyPath, transport: opts.transport, wssCaFile: opts.wssCaFile });
   const secret = (value: string | undefined) => (value === undefined || opts.showSecrets ? value : MASK);
   const env = Object.fromEntries(Object.entries(command.env).map(([k, v]) => [k, secret(v) ?? '']));
   const full: TransferSpec & { ssh_private_key_path?: string } = {
@@ -57,7 +61,7 @@ export function shellQuote(word: string): string {
 // interface.md's field order: connection, paths, secrets, rates, options, local side.
 const FIELD_ORDER = [
   'remote_host', 'remote_user', 'ssh_port', 'fasp_port', 'direction', 'paths', 'token', 'cookie',
-  'target_rate_kbps', 'min_rate_kbps', 'rate_policy', 'cipher', 'http_fallback', 'http_fallback_port',
+  'target_rate_kbps', 'min_rate_kbps', 'rate_policy', 'cipher', 'http_fallback', 'http_fallback_port', 'wss_enabled', 'wss_port',
   'create_dir', 'lock_rate_policy', 'lock_min_rate', 'target_rate_cap_kbps', 'sshfp', 'tags',
   'source_root', 'destination_root', 'resume_policy', 'ssh_private_key_path',
 ];

@@ -38,6 +38,10 @@ export interface TransferSpec {
   cipher?: Cipher;
   http_fallback?: boolean | 'force';
   http_fallback_port?: number;
+  /** the server takes the session over WebSocket Secure (Faspex 5): ascp --ws-connect */
+  wss_enabled?: boolean;
+  /** TCP port of that WebSocket service */
+  wss_port?: number;
   create_dir?: boolean;
   /** kept for reference; a local ascp does not take it */
   lock_rate_policy?: boolean;

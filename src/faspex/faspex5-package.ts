@@ -67,6 +67,8 @@ export const transferSpecSchema = z.looseObject({
   lock_min_rate: z.boolean().optional(),
   http_fallback: z.union([z.boolean(), z.literal('force')]).optional(),
   http_fallback_port: port.optional(),
+  wss_enabled: z.boolean().optional(),
+  wss_port: port.optional(),
   tags: z.record(z.string(), z.unknown()).optional(),
   source_root: z.string().min(1).optional(),
   paths: z.array(z.strictObject({ source: z.string().min(1), destination: z.string().min(1).optional() })).min(1),
@@ -93,7 +95,7 @@ export function toTransferSpec(json: unknown, host: string): TransferSpec {
     token: s.token,
   };
   const copy = ['remote_user', 'ssh_port', 'fasp_port', 'cookie', 'sshfp', 'cipher', 'rate_policy', 'target_rate_kbps', 'min_rate_kbps',
-    'target_rate_cap_kbps', 'lock_rate_policy', 'lock_min_rate', 'http_fallback', 'http_fallback_port', 'tags', 'source_root'] as const;
+    'target_rate_cap_kbps', 'lock_rate_policy', 'lock_min_rate', 'http_fallback', 'http_fallback_port', 'wss_enabled', 'wss_port', 'tags', 'source_root'] as const;
   for (const key of copy) {
     if (s[key] !== undefined) (spec as unknown as Record<string, unknown>)[key] = s[key];
   }

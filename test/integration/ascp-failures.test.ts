@@ -80,7 +80,7 @@ describe('failure decisions', () => {
     // is that the runner gives up and stops it, not how fast.
     const err = await failure(downloadPackage(s.link, s.ctx({ timing: { connectTimeoutMs: 2000, graceMs: 1000 } })));
     expect(err).toMatchObject({ code: 'NO_SESSION', retry: 'later' });
-    expect(err.message).toMatch(/TCP port 33001 \(SSH\) and UDP port 33001 \(FASP\)/);
+    expect(err.message).toMatch(/reach the transfer server: SSH to 127\.0\.0\.1:33001 \(TCP\), data on UDP 33001; firewalls often block it/);
     expect(alive(s.invocations()[0]!.pid)).toBe(false);
   });
 
@@ -88,7 +88,7 @@ describe('failure decisions', () => {
     const s = setupFakeAscp({ fail: 'silent-after-init' });
     const err = await failure(downloadPackage(s.link, s.ctx({ timing: { sessionStartMs: 300, graceMs: 1000 } })));
     expect(err).toMatchObject({ code: 'NO_SESSION', retry: 'later' });
-    expect(err.message).toMatch(/session never began.*127\.0\.0\.1 on TCP port 33001/);
+    expect(err.message).toMatch(/session never began.*SSH to 127\.0\.0\.1:33001 \(TCP\)/);
     expect(alive(s.invocations()[0]!.pid)).toBe(false);
   });
 

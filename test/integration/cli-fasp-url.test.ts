@@ -76,6 +76,18 @@ describe('bin/faspex-ingest fasp-url', () => {
     expect(args.slice(args.indexOf('-i'), args.indexOf('-i') + 2)).toEqual(['-i', '/keys/aspera_bypass_rsa.pem']);
   });
 
+  it('shows the route a worker would take: HTTP fallback through the proxy, or a refusal for ASCP_WSS=always', async () => {
+    const r = await cli(['fasp-url', URL_WITH_TOKEN, '--format', 'ascp'], { ASCP_HTTP_FALLBACK: 'always', HTTPS_PROXY: 'http://u:pw@proxy.corp:3128' });
+    expect(r.code).toBe(0);
+    const { args } = JSON.parse(r.stdout) as { args: string[] };
+    expect(args[args.indexOf('-y') + 1]).toBe('1');
+    expect(args[args.indexOf('-x') + 1]).toBe('http://proxy.corp:3128');
+    // a Faspex 4 FASP URL never offers WSS
+    const refused = await cli(['fasp-url', URL_WITH_TOKEN, '--format', 'ascp'], { ASCP_WSS: 'always' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/ASCP_WSS=always, but the transfer spec for .* offers no WebSocket/);
+  });
+
   it('reads DOWNLOAD_DIR from a .env in the working directory', async () => {
     const sub = tempDir('cli-fasp-url-env');
     try {

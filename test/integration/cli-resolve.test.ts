@@ -9,8 +9,8 @@ import { createFaspexSim, type FaspexSim } from '../support/faspex-sim/index.js'
 import { tempDir } from '../support/temp.js';
 
 
-async function setup(): Promise<{ sim: FaspexSim; env: Record<string, string>; cwd: string; run(args: string[], extra?: Record<string, string>): Promise<CliRun> }> {
-  const sim = await createFaspexSim();
+async function setup(options: Parameters<typeof createFaspexSim>[0] = {}): Promise<{ sim: FaspexSim; env: Record<string, string>; cwd: string; run(args: string[], extra?: Record<string, string>): Promise<CliRun> }> {
+  const sim = await createFaspexSim(options);
   onTestFinished(() => sim.close());
   const dir = tempDir('cli-resolve');
   onTestFinished(() => dir.remove());
@@ -54,6 +54,23 @@ describe('faspex-ingest resolve', () => {
     expect(out.env.ASPERA_SCP_TOKEN).toBe('***');
     expect(r.stdout).not.toContain(password);
     expect(sim.requests.map((q) => q.method)).toEqual(['GET', 'POST']);
+  });
+
+  it('a Faspex 5 spec offering WSS: --format ascp shows --ws-connect on wss_port; ASCP_WSS=never shows SSH', async () => {
+    const { sim, run } = await setup({ faspex5: { wssPort: 443 } });
+    const pkg = sim.faspex5.addPackage({ title: 'wss', files: { 'a.txt': 'hello' } });
+    const r = await run(['resolve', '--format', 'ascp', pkg.links.public]);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as { args: string[]; env: Record<string, string> };
+    expect(out.args).toContain('--ws-connect');
+    expect(out.args[out.args.indexOf('-P') + 1]).toBe('443');
+    expect(out.args).not.toContain('-O');
+    expect(out.env.ASPERA_SCP_TOKEN).toBe('***');
+
+    const ssh = await run(['resolve', '--format', 'shell', pkg.links.public], { ASCP_WSS: 'never' });
+    expect(ssh.code).toBe(0);
+    expect(ssh.stdout).not.toContain('--ws-connect');
+    expect(ssh.stdout).toContain("'-O' '33001'");
   });
 
   it('a failure is one masked line on stderr and exit status 1', async () => {

@@ -3,13 +3,14 @@
  * sim tokens (no HTTP), a per-test ascp wrapper carrying the FAKE_* switches (so tests never
  * touch process.env), a config, a logger whose lines are kept, and the fake's invocation log.
  */
-import { FAKE_ASCP, invocations, type Invocation } from './records.js';
+import { FAKE_ASCP, invocations, sessions, type Invocation, type Session } from './records.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
 import type { DownloadContext } from '../../../src/ascp/download-package.js';
 import { loadConfig, type Config } from '../../../src/config/config.js';
+import type { TransferSpec } from '../../../src/fasp/transfer-spec.js';
 import type { PackageLink } from '../../../src/faspex/link.js';
 import type { PackageResolver, ResolvedPackage } from '../../../src/faspex/resolved-package.js';
 import { createLogger } from '../../../src/log/logger.js';
@@ -37,6 +38,8 @@ export interface FakeAscpSetup {
   lines: string[];
   ctx(over?: Partial<DownloadContext>): DownloadContext;
   invocations(): Invocation[];
+  /** the way each session got through the simulated firewall */
+  sessions(): Session[];
 }
 
 export interface SetupOptions {
@@ -49,6 +52,14 @@ export interface SetupOptions {
   /** token lifetime per resolve() call (1-based); negative = already expired */
   tokenTtlMs?: (call: number) => number;
   stallSeconds?: number;
+  /** FAKE_ASCP_BLOCKED: the simulated firewall */
+  blocked?: string;
+  /** FAKE_ASCP_WSS_PORT */
+  wssPort?: number;
+  /** merged over the transfer spec the resolver hands out (wss_enabled, http_fallback, …) */
+  spec?: Partial<TransferSpec>;
+  /** extra configuration variables (ASCP_WSS, ASCP_HTTP_FALLBACK, ASCP_PROXY, HTTPS_PROXY, …) */
+  env?: Record<string, string>;
 }
 
 /** Deterministic content: byte i of a file is (i * 31 + seed) & 255. */
@@ -87,6 +98,8 @@ export function setupFakeAscp(options: SetupOptions = {}): FakeAscpSetup {
     FAKE_ASCP_FAIL: options.fail ?? 'ok',
   };
   if (options.ignoreSignals) env.FAKE_ASCP_IGNORE_SIGNALS = '1';
+  if (options.blocked) env.FAKE_ASCP_BLOCKED = options.blocked;
+  if (options.wssPort !== undefined) env.FAKE_ASCP_WSS_PORT = String(options.wssPort);
   const wrapper = join(root, 'ascp');
   const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
   writeFileSync(wrapper, `#!/bin/sh\n${Object.entries(env).map(([k, v]) => `export ${k}=${quote(v)}`).join('\n')}\nexec ${quote(process.execPath)} ${quote(FAKE_ASCP)} "$@"\n`);
@@ -106,7 +119,7 @@ export function setupFakeAscp(options: SetupOptions = {}): FakeAscpSetup {
         setup.tokens.push(token);
         return {
           link: l, packageId: l.packageId, title, sender: 'alice@example.com',
-          transferSpec: { direction: 'receive', remote_host: '127.0.0.1', remote_user: 'faspex', ssh_port: 33001, fasp_port: 33001, paths: [{ source: sourcePath }], token, resume_policy: 'none' },
+          transferSpec: { direction: 'receive', remote_host: '127.0.0.1', remote_user: 'faspex', ssh_port: 33001, fasp_port: 33001, paths: [{ source: sourcePath }], token, resume_policy: 'none', ...options.spec },
         };
       },
     },
@@ -116,9 +129,10 @@ export function setupFakeAscp(options: SetupOptions = {}): FakeAscpSetup {
       onLog: (line) => void setup.lines.push(line), timing: { connectTimeoutMs: 5_000, sessionStartMs: 10_000, graceMs: 2_000 }, ...over,
     }),
     invocations: () => invocations(stateDir),
+    sessions: () => sessions(stateDir),
   };
   const logger = createLogger({ level: 'debug', destination: { write: (s: string) => void setup.logs.push(s) } });
-  setup.config = loadConfig({ FASPEX_ALLOWED_HOSTS: 'fx.example.com', DOWNLOAD_DIR: downloads, DATA_DIR: join(root, 'data') }, 'download', root);
+  setup.config = loadConfig({ FASPEX_ALLOWED_HOSTS: 'fx.example.com', DOWNLOAD_DIR: downloads, DATA_DIR: join(root, 'data'), ...options.env }, 'download', root);
   if (options.stallSeconds !== undefined) setup.config.downloads.stallSeconds = options.stallSeconds;
   return setup;
 }

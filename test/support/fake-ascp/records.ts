@@ -25,6 +25,21 @@ export function invocations(stateDir: string): Invocation[] {
   return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Invocation);
 }
 
+export interface Session {
+  run: number;
+  pid: number;
+  /** the way it got through: ssh+udp, ssh+http or wss */
+  route: 'ssh+udp' | 'ssh+http' | 'wss';
+  proxy: string | null;
+}
+
+/** Every session that got through the simulated firewall (FAKE_ASCP_BLOCKED), in order. */
+export function sessions(stateDir: string): Session[] {
+  const file = join(stateDir, 'sessions.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Session);
+}
+
 /** Bytes written by every fake ascp run so far. */
 export function bytesTransferred(stateDir: string): number {
   if (!existsSync(stateDir)) return 0;

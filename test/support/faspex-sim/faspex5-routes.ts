@@ -212,6 +212,7 @@ function transferSpecJson(ctx: Faspex5RouteContext, pkg: Faspex5Package) {
     rate_policy: 'fair', rate_policy_allowed: 'fair', target_rate_kbps: 100000, zip_required: false,
     tags: { aspera: { faspex: { package_id: pkg.id, digest: createHash('sha1').update(pkg.id).digest('hex') } } },
     token: tokenFor(source, ctx.tokenSecret, ttl),
+    ...(ctx.state.options.wssPort === undefined ? { wss_enabled: false } : { wss_enabled: true, wss_port: ctx.state.options.wssPort }),
     ...(root === undefined ? { paths: [{ source }] } : { source_root: root, paths: [{ source: source.slice(root.length + 1) }] }),
   };
 }

@@ -35,6 +35,8 @@ export interface Faspex5SimOptions {
   redirectUri?: string;
   /** transfer specs with source_root + relative paths (the fake ascp needs absolute paths) */
   sourceRoot?: boolean;
+  /** the transfer spec offers WebSocket Secure on this port (wss_enabled, wss_port), as Faspex 5 does */
+  wssPort?: number;
 }
 
 export interface Faspex5Recipient {
