@@ -37,7 +37,7 @@ describe('WSS (ascp --ws-connect)', () => {
     expect(argv).toContain('--ws-connect');
     expect(valueAfter(argv, '-P')).toBe(String(WSS_PORT));
     expect(argv).not.toContain('-O');
-    expect(s.sessions().map((x) => x.route)).toEqual(['wss']);
+    expect(s.routes().map((x) => x.route)).toEqual(['wss']);
     // the token never in argv
     expect(argv.join(' ')).not.toContain(s.tokens[0]!);
   });
@@ -75,7 +75,7 @@ describe('WSS (ascp --ws-connect)', () => {
     const { s, download } = run({ spec: OFFERS_WSS, blocked: 'wss-direct,ssh,udp', env: { ASCP_PROXY: 'http://proxy.corp.example:3128' } });
     await download();
     expect(valueAfter(argvOf(s), '-x')).toBe('http://proxy.corp.example:3128');
-    expect(s.sessions()).toMatchObject([{ route: 'wss', proxy: 'http://proxy.corp.example:3128' }]);
+    expect(s.routes()).toMatchObject([{ route: 'wss', proxy: 'http://proxy.corp.example:3128' }]);
   });
 });
 
@@ -93,7 +93,7 @@ describe('HTTP fallback (-y, -t, -x)', () => {
     await download();
     expect(valueAfter(argvOf(s), '-y')).toBe('1');
     expect(valueAfter(argvOf(s), '-t')).toBe('8443');
-    expect(s.sessions().map((x) => x.route)).toEqual(['ssh+http']);
+    expect(s.routes().map((x) => x.route)).toEqual(['ssh+http']);
   });
 
   it('HTTP only through the proxy: HTTPS_PROXY becomes -x (without its login) and the download gets through', async () => {
@@ -104,7 +104,7 @@ describe('HTTP fallback (-y, -t, -x)', () => {
     expect(valueAfter(argv, '-y')).toBe('F');
     expect(valueAfter(argv, '-x')).toBe('http://127.0.0.1:3128');
     expect(argv.join(' ')).not.toContain('s3cret');
-    expect(s.sessions()).toMatchObject([{ route: 'ssh+http', proxy: 'http://127.0.0.1:3128' }]);
+    expect(s.routes()).toMatchObject([{ route: 'ssh+http', proxy: 'http://127.0.0.1:3128' }]);
   });
 
   it('…and with the transfer host in NO_PROXY, no -x: blocked, and told so', async () => {

@@ -3,7 +3,7 @@
  * sim tokens (no HTTP), a per-test ascp wrapper carrying the FAKE_* switches (so tests never
  * touch process.env), a config, a logger whose lines are kept, and the fake's invocation log.
  */
-import { FAKE_ASCP, invocations, sessions, type Invocation, type Session } from './records.js';
+import { FAKE_ASCP, invocations, routes, type Invocation, type Route } from './records.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,8 +38,8 @@ export interface FakeAscpSetup {
   lines: string[];
   ctx(over?: Partial<DownloadContext>): DownloadContext;
   invocations(): Invocation[];
-  /** the way each session got through the simulated firewall */
-  sessions(): Session[];
+  /** the way each run got through the simulated firewall */
+  routes(): Route[];
 }
 
 export interface SetupOptions {
@@ -129,7 +129,7 @@ export function setupFakeAscp(options: SetupOptions = {}): FakeAscpSetup {
       onLog: (line) => void setup.lines.push(line), timing: { connectTimeoutMs: 5_000, sessionStartMs: 10_000, graceMs: 2_000 }, ...over,
     }),
     invocations: () => invocations(stateDir),
-    sessions: () => sessions(stateDir),
+    routes: () => routes(stateDir),
   };
   const logger = createLogger({ level: 'debug', destination: { write: (s: string) => void setup.logs.push(s) } });
   setup.config = loadConfig({ FASPEX_ALLOWED_HOSTS: 'fx.example.com', DOWNLOAD_DIR: downloads, DATA_DIR: join(root, 'data'), ...options.env }, 'download', root);

@@ -25,7 +25,7 @@ export function invocations(stateDir: string): Invocation[] {
   return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Invocation);
 }
 
-export interface Session {
+export interface Route {
   run: number;
   pid: number;
   /** the way it got through: ssh+udp, ssh+http or wss */
@@ -33,11 +33,11 @@ export interface Session {
   proxy: string | null;
 }
 
-/** Every session that got through the simulated firewall (FAKE_ASCP_BLOCKED), in order. */
-export function sessions(stateDir: string): Session[] {
-  const file = join(stateDir, 'sessions.jsonl');
+/** Every run that got through the simulated firewall (FAKE_ASCP_BLOCKED), in order (routes.jsonl). */
+export function routes(stateDir: string): Route[] {
+  const file = join(stateDir, 'routes.jsonl');
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Session);
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Route);
 }
 
 /** Bytes written by every fake ascp run so far. */
