@@ -22,7 +22,7 @@ import { createResolver } from '../src/faspex/resolver.js';
 import type { PackageResolver } from '../src/faspex/resolved-package.js';
 import { maskText } from '../src/log/secrets.js';
 import { downloadBackoff } from '../src/queue/backoff.js';
-import { createDownloadProcessor, type DownloadOutcomeListener } from '../src/queue/download-processor.js';
+import type { DownloadOutcomeListener } from '../src/queue/download-processor.js';
 import { renameJob } from '../src/queue/job-name.js';
 import { TransferSlots } from '../src/queue/transfer-slots.js';
 import { createNotifyProcessor, notifyJobOptions } from '../src/queue/notify-processor.js';
@@ -30,6 +30,8 @@ import { JOB, QUEUE, type DownloadJobData, type NotifyJobData } from '../src/que
 import { WorkerManager } from '../src/queue/worker-manager.js';
 import type { Role } from '../src/service/role.js';
 import type { ServiceContext } from '../src/service/service-context.js';
+
+type DownloadProcessor = ReturnType<typeof import('../src/queue/download-processor.js').createDownloadProcessor>;
 
 export interface DownloaderOptions {
   /** for tests and the demo: stand-ins instead of the real ones */
@@ -64,16 +66,25 @@ export async function startDownloader(ctx: ServiceContext, options: DownloaderOp
     },
   };
 
-  manager.register(
-    QUEUE.downloads,
-    createDownloadProcessor({
-      config, logger, resolver, ascp, outcomes, progressIntervalMs: options.progressIntervalMs,
-      rename: (id, title) => renameJob(ctx.queues.downloads, id, title),
-      // a connection that waits out a Redis failover: a slot request must not fail the attempt
-      caps: { slots: new TransferSlots(ctx.connect('worker'), config.redis.prefix, config.workers.lockMs), settings: config.workers.caps },
-    }),
-    { concurrency: config.workers.concurrency },
-  );
+  // a connection that waits out a Redis failover: a slot request must not fail the attempt
+  const caps = { slots: new TransferSlots(ctx.connect('worker'), config.redis.prefix, config.workers.lockMs), settings: config.workers.caps };
+  // The transfer side (execa, ascp's management port, manifests) loads with the first job, not
+  // at start: workers that wait for jobs do not carry it until one comes.
+  let processor: Promise<DownloadProcessor> | undefined;
+  const loadProcessor = () =>
+    (processor ??= import('../src/queue/download-processor.js').then(
+      (m) =>
+        m.createDownloadProcessor({
+          config, logger, resolver, ascp, outcomes, progressIntervalMs: options.progressIntervalMs,
+          rename: (id, title) => renameJob(ctx.queues.downloads, id, title),
+          caps,
+        }),
+      (e: unknown) => {
+        processor = undefined;
+        throw e;
+      },
+    ));
+  manager.register(QUEUE.downloads, async (job: Job<DownloadJobData>, token?: string, signal?: AbortSignal) => (await loadProcessor())(job, token, signal), { concurrency: config.workers.concurrency });
   if (config.workers.webhookUrl) {
     manager.register(QUEUE.notifications, createNotifyProcessor(config.workers.webhookUrl, logger, { proxy: config.proxy }), { concurrency: 2 });
   }

@@ -11,7 +11,6 @@ import type { Logger } from '../log/logger.js';
 import type { HealthReport } from '../service/health.js';
 import type { Metrics } from '../service/metrics.js';
 import { dashboardAuth } from './auth.js';
-import { boardRouter } from './board.js';
 import { maskJsonResponses } from './mask.js';
 import { packagesRouter } from './packages/routes.js';
 import { healthRouter, metricsRouter } from './routes.js';
@@ -52,11 +51,37 @@ export function createDashboardApp(options: DashboardOptions): express.Express {
   if (downloads) {
     app.use(packagesRouter({ queue: downloads, inboxes: options.inboxes ?? (async () => []), readOnly: config.readOnly, password: config.password, liveIntervalMs: options.liveIntervalMs, logger }));
   }
-  app.use(boardRouter(queues, { readOnly: config.readOnly }));
+  app.use(lazyBoard(queues, config.readOnly));
 
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     logger.error({ err }, 'dashboard request failed');
     if (!res.headersSent) res.status(500).json({ error: 'internal error; see the logs' });
   });
   return app;
+}
+
+/**
+ * bull-board (its API, UI routes and templates: ~10 MB of a process's memory) loads with the
+ * first request that reaches it, not at start: a `run` nobody looks at does not carry it, and
+ * /healthz and /metrics never load it.
+ */
+function lazyBoard(queues: readonly Queue[], readOnly: boolean): express.RequestHandler {
+  let board: Promise<express.Router> | undefined;
+  const load = () =>
+    (board ??= import('./board.js').then(
+      ({ boardRouter }) => boardRouter(queues, { readOnly }),
+      (e: unknown) => {
+        board = undefined;
+        throw e;
+      },
+    ));
+  return (req, res, next) => {
+    load().then((router) => {
+      try {
+        router(req, res, next);
+      } catch (e) {
+        next(e);
+      }
+    }, next);
+  };
 }

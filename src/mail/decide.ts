@@ -2,16 +2,29 @@
  * What one fetched mail means: parse it, apply the sender policy, extract its package links.
  * Throws only when the mail cannot be parsed at all (the listener records it and moves on).
  */
-import { simpleParser } from 'mailparser';
 import type { AllowedHost } from '../faspex/allowlist.js';
-import { extractPackageLinks } from './extract/index.js';
 import { checkSender, type SenderPolicy } from './sender-policy.js';
 import type { MailDecision } from './types.js';
+
+/**
+ * mailparser and the extractor (htmlparser2, libmime, iconv tables: ~10 MB of a process's
+ * memory) load with the first mail, not at start: a listener that waits for mail does not
+ * carry them until one comes. Loaded once, then kept.
+ */
+let parsers: Promise<[typeof import('mailparser'), typeof import('./extract/index.js')]> | undefined;
+function loadParsers() {
+  parsers ??= Promise.all([import('mailparser'), import('./extract/index.js')]).catch((e: unknown) => {
+    parsers = undefined;
+    throw e;
+  });
+  return parsers;
+}
 
 /** A notification announces one package, a digest a few; thousands in one mail are an attack. */
 export const DEFAULT_MAX_LINKS = 50;
 
 export async function decideMail(raw: Buffer, options: { allowlist: AllowedHost[]; senderPolicy?: SenderPolicy | undefined; maxDepth?: number; maxLinks?: number }): Promise<MailDecision> {
+  const [{ simpleParser }, { extractPackageLinks }] = await loadParsers();
   const parsed = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, keepCidLinks: true });
   const from = parsed.from?.value[0]?.address;
   const facts = { messageId: parsed.messageId, subject: parsed.subject, from };
@@ -38,6 +51,7 @@ export async function decideMail(raw: Buffer, options: { allowlist: AllowedHost[
 /** Message-ID, Subject and From of a header block alone, for a mail whose body cannot be read. */
 export async function headerFacts(header: Buffer): Promise<Pick<MailDecision, 'messageId' | 'subject' | 'from'>> {
   try {
+    const [{ simpleParser }] = await loadParsers();
     const parsed = await simpleParser(Buffer.concat([header, Buffer.from('\r\n')]), { skipTextToHtml: true });
     const from = parsed.from?.value[0]?.address;
     return { ...(parsed.messageId ? { messageId: parsed.messageId } : {}), ...(parsed.subject ? { subject: parsed.subject } : {}), ...(from ? { from } : {}) };
