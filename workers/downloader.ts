@@ -22,7 +22,7 @@ import { createResolver } from '../src/faspex/resolver.js';
 import type { PackageResolver } from '../src/faspex/resolved-package.js';
 import { maskText } from '../src/log/secrets.js';
 import { downloadBackoff } from '../src/queue/backoff.js';
-import type { DownloadOutcomeListener } from '../src/queue/download-processor.js';
+import type { createDownloadProcessor, DownloadOutcomeListener } from '../src/queue/download-processor.js';
 import { renameJob } from '../src/queue/job-name.js';
 import { TransferSlots } from '../src/queue/transfer-slots.js';
 import { createNotifyProcessor, notifyJobOptions } from '../src/queue/notify-processor.js';
@@ -31,7 +31,7 @@ import { WorkerManager } from '../src/queue/worker-manager.js';
 import type { Role } from '../src/service/role.js';
 import type { ServiceContext } from '../src/service/service-context.js';
 
-type DownloadProcessor = ReturnType<typeof import('../src/queue/download-processor.js').createDownloadProcessor>;
+type DownloadProcessor = ReturnType<typeof createDownloadProcessor>;
 
 export interface DownloaderOptions {
   /** for tests and the demo: stand-ins instead of the real ones */

@@ -2,7 +2,9 @@
  * What one fetched mail means: parse it, apply the sender policy, extract its package links.
  * Throws only when the mail cannot be parsed at all (the listener records it and moves on).
  */
+import type * as Mailparser from 'mailparser';
 import type { AllowedHost } from '../faspex/allowlist.js';
+import type * as Extract from './extract/index.js';
 import { checkSender, type SenderPolicy } from './sender-policy.js';
 import type { MailDecision } from './types.js';
 
@@ -11,7 +13,7 @@ import type { MailDecision } from './types.js';
  * memory) load with the first mail, not at start: a listener that waits for mail does not
  * carry them until one comes. Loaded once, then kept.
  */
-let parsers: Promise<[typeof import('mailparser'), typeof import('./extract/index.js')]> | undefined;
+let parsers: Promise<[typeof Mailparser, typeof Extract]> | undefined;
 function loadParsers() {
   parsers ??= Promise.all([import('mailparser'), import('./extract/index.js')]).catch((e: unknown) => {
     parsers = undefined;
