@@ -34,6 +34,16 @@ describe('outbound proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY)', () => {
     expect(proxy.log()).not.toContain('/aspera/faspex');
   });
 
+  it('a Faspex 5 public link too: config.js, the OAuth code, the token and the API calls, all tunnelled', async () => {
+    const h = await clientHarness({ sim: { faspex5: { wssPort: 443 } }, config: { proxy: { httpsProxy: proxy.url }, username: undefined, password: undefined } });
+    const before = proxy.connectsTo(h.sim.port);
+    const pkg = h.sim.faspex5.addPackage({ title: 'F5 via proxy', files: { 'a.txt': 'x' } });
+    const resolved = await h.resolve(pkg.links.public);
+    expect(resolved.transferSpec).toMatchObject({ wss_enabled: true, wss_port: 443 });
+    expect(h.sim.requests.length).toBeGreaterThanOrEqual(5);
+    expect(proxy.connectsTo(h.sim.port) - before).toBe(h.sim.connections);
+  });
+
   it.each([
     ['the host', '127.0.0.1'],
     ['the host and its port', (port: number) => `127.0.0.1:${port}`],
