@@ -29,3 +29,17 @@ export function imapTlsOptions(tls: ImapTls | undefined, read: (path: string) =>
   if (tls?.insecure) options.rejectUnauthorized = false;
   return options;
 }
+
+/** OpenSSL verification codes as Node reports them on the socket error. */
+const VERIFY_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH',
+]);
+
+/** What to tell the operator when the IMAP server's certificate is not trusted (pure); else undefined. */
+export function certificateProblem(err: unknown, host: string): string | undefined {
+  const code = err && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
+  if (typeof code !== 'string' || !VERIFY_CODES.has(code)) return undefined;
+  return `the IMAP server ${host}'s certificate could not be verified (${code}): if it uses a private or company CA, put its certificate (PEM) in a file and set IMAP_CA_FILE to it (IMAP_INSECURE_TLS=true skips the check and is not recommended)`;
+}

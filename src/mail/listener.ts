@@ -15,7 +15,7 @@ import { maskText } from '../log/secrets.js';
 import { fetchMeta } from './fetch-message.js';
 import { refusalMessage, serverRefusal } from './imap-auth/login-refusal.js';
 import { LoginRefused, passwordSource, type ImapAuthSource, type ImapLogin } from './imap-auth/token-source.js';
-import { imapTlsOptions, INSECURE_WARNING } from './imap-tls.js';
+import { certificateProblem, imapTlsOptions, INSECURE_WARNING } from './imap-tls.js';
 import { MailboxState, mailboxKey, type MailboxProgress } from './mailbox-state.js';
 import { processChunk } from './process-mail.js';
 import type { MailListenerDeps, MailListenerEvents, MailListenerStatus, MailListenerTuning, ProcessContext } from './types.js';
@@ -232,7 +232,8 @@ export class MailListener extends EventEmitter<MailListenerEvents> {
 
   private noteError(err: unknown): void {
     const refusal = err instanceof LoginRefused ? err.reason : serverRefusal(err);
-    this.lastError = maskText(refusal !== undefined ? refusalMessage(refusal) : err instanceof Error ? err.message : String(err));
+    const text = refusal !== undefined ? refusalMessage(refusal) : certificateProblem(err, this.deps.imap.host) ?? (err instanceof Error ? err.message : String(err));
+    this.lastError = maskText(text);
   }
 
   private async closeClient(client: ImapFlow): Promise<void> {
