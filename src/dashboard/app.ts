@@ -25,6 +25,8 @@ export interface DashboardOptions {
   inboxes?: () => Promise<InboxStatus[]>;
   /** how often the packages page's live feed re-reads (default 2 s) */
   liveIntervalMs?: number;
+  /** reads of the queue this recent are shared by every open packages page (default 1 s) */
+  viewCacheMs?: number;
 }
 
 export function createDashboardApp(options: DashboardOptions): express.Express {
@@ -49,7 +51,7 @@ export function createDashboardApp(options: DashboardOptions): express.Express {
   // Before the board, so `/` is the packages page; the board keeps /queue/<name> and /api.
   const downloads = (queues.find((q) => q.name === QUEUE.downloads) ?? queues[0]) as Queue<DownloadJobData> | undefined;
   if (downloads) {
-    app.use(packagesRouter({ queue: downloads, inboxes: options.inboxes ?? (async () => []), readOnly: config.readOnly, password: config.password, liveIntervalMs: options.liveIntervalMs, logger }));
+    app.use(packagesRouter({ queue: downloads, inboxes: options.inboxes ?? (async () => []), readOnly: config.readOnly, password: config.password, liveIntervalMs: options.liveIntervalMs, viewCacheMs: options.viewCacheMs, logger }));
   }
   app.use(lazyBoard(queues, config.readOnly));
 

@@ -18,7 +18,7 @@ import type { DownloadJobData } from '../../queue/queues.js';
 import { PACKAGES_CSS, PACKAGES_JS } from './assets.js';
 import { ASSETS, renderPage, type RenderContext } from './html.js';
 import { serveLive } from './live.js';
-import { loadPackagesView, type PackagesSource } from './source.js';
+import { cachedSource, loadPackagesView } from './source.js';
 import { parsePageQuery, type PageQuery } from './view-model.js';
 
 export interface PackagesRouterOptions {
@@ -29,6 +29,8 @@ export interface PackagesRouterOptions {
   password?: string | undefined;
   /** how often the live feed re-reads (default 2 s) */
   liveIntervalMs?: number;
+  /** reads of the queue this recent are shared by every open page (default 1 s) */
+  viewCacheMs?: number;
   logger: Logger;
 }
 
@@ -42,7 +44,7 @@ const NOTICES: Record<string, string> = {
 
 export function packagesRouter(options: PackagesRouterOptions): Router {
   const { queue, logger } = options;
-  const source: PackagesSource = { queue, inboxes: options.inboxes };
+  const source = cachedSource({ queue, inboxes: options.inboxes, cacheMs: options.viewCacheMs ?? 1000 });
   const key = options.password ? createHmac('sha256', 'faspex-ingest dashboard form token').update(options.password).digest() : randomBytes(32);
   const csrf = createHmac('sha256', key).update('packages').digest('base64url');
   const boardHref = `/queue/${encodeURIComponent(queue.name)}`;
@@ -81,6 +83,7 @@ export function packagesRouter(options: PackagesRouterOptions): Router {
         logger.warn({ err, jobId: id, what }, 'packages page action failed');
         return 'gone';
       });
+      source.invalidate();
       logger.info({ jobId: id, what, notice }, 'packages page action');
       const back = backQuery((req.body as { back?: unknown }).back);
       res.redirect(303, `/${back}${back ? '&' : '?'}notice=${notice}`);
