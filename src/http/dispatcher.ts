@@ -1,9 +1,10 @@
 /**
  * The connection pools behind every outbound request: one direct pool, and one undici ProxyAgent
- * per configured proxy, chosen per request by proxyFor() (proxy.ts). Through a proxy every
- * target, https:// or http://, is reached by CONNECT (a tunnel), so the proxy sees only the host
- * and port, and TLS to the target is verified end to end with our CA set as if there were no
- * proxy.
+ * per configured proxy, chosen per request by proxyFor() (proxy.ts). Through a proxy an https://
+ * target is reached by CONNECT (a tunnel), so the proxy sees only the host and port, and TLS to
+ * the target is verified end to end with our CA set as if there were no proxy. A plain http://
+ * target (a webhook) is sent to the proxy as an ordinary proxied request: the proxy could read
+ * it anyway, and common proxies (squid's default rules) refuse CONNECT to ports other than 443.
  */
 import type { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -82,7 +83,7 @@ export class OutboundDispatcher extends Dispatcher {
       const t = this.#settings.timeoutMs;
       agent = this.#watch(new ProxyAgent({
         uri: proxy,
-        // undici tunnels http:// targets too when proxyTunnel is on (the default): keep it so
+        proxyTunnel: false,
         requestTls: { ...this.#tls, timeout: t },
         // the proxy itself (an https:// proxy) is verified with the same CA set, never skipped
         proxyTls: { ...(this.#tls.ca ? { ca: this.#tls.ca } : {}), timeout: t },

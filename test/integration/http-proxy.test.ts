@@ -177,23 +177,24 @@ describe('other callers share the proxy rules', () => {
   const logger = createLogger({ level: 'silent' });
   const port = () => (receiver.address() as AddressInfo).port;
 
-  it('the completion webhook (plain http) goes through HTTP_PROXY', async () => {
-    const before = proxy.connectsTo(port());
+  it('the completion webhook (plain http) goes through HTTP_PROXY, as a proxied request (no CONNECT to port 80)', async () => {
+    const before = { forwarded: proxy.forwardedTo(port()), connects: proxy.connectsTo(port()) };
     const notify = createNotifyProcessor(`${hookUrl}/hook`, logger, { timeoutMs: 5_000, proxy: { httpProxy: proxy.url } });
     expect(await notify(job('j1'))).toEqual({ status: 204 });
     expect(received.at(-1)).toContain('"jobId":"j1"');
-    expect(proxy.connectsTo(port()) - before).toBe(1);
+    expect(proxy.forwardedTo(port()) - before.forwarded).toBe(1);
+    expect(proxy.connectsTo(port()) - before.connects).toBe(0);
   });
 
   it('…and not when its host is in NO_PROXY; a failing webhook still throws for a retry', async () => {
-    const before = proxy.connectsTo(port());
+    const before = proxy.forwardedTo(port()) + proxy.connectsTo(port());
     const notify = createNotifyProcessor(`${hookUrl}/broken`, logger, { timeoutMs: 5_000, proxy: { httpProxy: proxy.url, noProxy: '127.0.0.1' } });
     await expect(notify(job('j2'))).rejects.toThrow(/webhook 127\.0\.0\.1:\d+ answered 500/);
-    expect(proxy.connectsTo(port()) - before).toBe(0);
+    expect(proxy.forwardedTo(port()) + proxy.connectsTo(port()) - before).toBe(0);
   });
 
   it('a client with its own host policy (an OAuth token endpoint) shares deadline, cap and proxy', async () => {
-    const before = proxy.connectsTo(port());
+    const before = proxy.forwardedTo(port());
     const tokenHost = `127.0.0.1:${port()}`;
     const client = createHttpClient({
       policy: (url) => {
@@ -207,7 +208,7 @@ describe('other callers share the proxy rules', () => {
     try {
       const res = await client.request({ method: 'POST', url: `${hookUrl}/broken`, what: 'an access token', body: 'grant_type=x', errors: 'return' });
       expect(res.status).toBe(500);
-      expect(proxy.connectsTo(port()) - before).toBe(1);
+      expect(proxy.forwardedTo(port()) - before).toBe(1);
       await expect(client.request({ method: 'GET', url: 'http://faspex.example.com/', what: 'x' })).rejects.toMatchObject({ code: 'HOST_NOT_ALLOWED' });
       await expect(client.request({ method: 'POST', url: `${hookUrl}/broken`, what: 'an access token' })).rejects.toThrow(
         /token endpoint 127\.0\.0\.1:\d+ answered 500 \(server error\) for an access token/,

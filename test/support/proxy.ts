@@ -29,6 +29,8 @@ export interface TestProxy {
   connects(): string[];
   /** CONNECTs to this port only */
   connectsTo(port: number): number;
+  /** plain-http requests it forwarded to this port (absolute-URI requests, no tunnel) */
+  forwardedTo(port: number): number;
   /** the log lines where it refused a request */
   refusals(): string[];
   log(): string;
@@ -80,6 +82,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<TestProxy>
     url: `http://127.0.0.1:${port}`,
     connects,
     connectsTo: (target) => connects().filter((c) => c.endsWith(`:${target}`)).length,
+    forwardedTo: (target) => [...log().matchAll(/Request \(file descriptor \d+\): [A-Z]+ http:\/\/[^/\s]+:(\d+)\//g)].filter((m) => Number(m[1]) === target).length,
     refusals: () => log().split('\n').filter((l) => /Refused CONNECT|Proxying refused|authentication/i.test(l)),
     log,
     async stop() {
