@@ -81,7 +81,7 @@ function copyAssets() {
  */
 export function build() {
   if (!existsSync(TSC)) {
-    process.stderr.write(`faspex-ingest: cannot build dist/: typescript is not installed (${relative(ROOT, TSC)}). Run: npm ci\n`);
+    process.stderr.write('faspex-ingest: cannot build dist/: typescript (a devDependency) is not installed. Run: npm ci\n(for a production install, build first and then drop the devDependencies: npm ci && npm prune --omit=dev)\n');
     return 1;
   }
   const before = fingerprint();
@@ -154,6 +154,7 @@ export function ensureFreshBuild() {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const ifStale = process.argv.includes('--if-stale');
+  // without typescript (npm ci --omit=dev) a dist/ built from these very sources is still good
+  const ifStale = process.argv.includes('--if-stale') || !existsSync(TSC);
   process.exitCode = withLock(() => (ifStale && isFresh() ? 0 : build()));
 }
