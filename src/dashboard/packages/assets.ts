@@ -125,6 +125,7 @@ progress::-moz-progress-bar { background: var(--downloading); }
   .packages tr.row { border-left: 4px solid var(--c); border-bottom: 1px solid var(--line); padding: 8px 0; }
   .packages tr.row td:first-child { border-left: 0; }
   .packages td { border: 0; padding: 3px 12px; max-width: none; min-width: 0; text-align: left; }
+  .packages td.none { display: none; }
   .packages td[data-label]:not([data-label=""]):not(.c-title)::before { content: attr(data-label); display: inline-block; width: 84px; color: var(--muted); font-size: 12px; }
   .packages .num { text-align: left; }
   .c-progress progress { display: block; }

@@ -75,15 +75,17 @@ function actions(r: PackageRow, ctx: RenderContext): string {
 function row(r: PackageRow, ctx: RenderContext): string {
   const failure = r.failure ? `<div class="failure"><span class="headline">${esc(r.failure.headline)}</span>${r.failure.detail ? ` <span class="detail">${esc(r.failure.detail)}</span>` : ''}</div>` : '';
   const attempts = r.attempts > 0 || r.state === 'failed' ? `${r.attempts} of ${r.maxAttempts}` : '—';
+  // on a phone the row becomes a card: cells with nothing to say are left out there (.none)
+  const none = (empty: boolean) => (empty ? ' none' : '');
   return `<tr class="row st-${r.state}" data-id="${esc(r.id)}">
 <td class="c-title" data-label="Package"><div class="title">${esc(r.title)}</div><div class="sender">${esc(r.sender ?? '')}</div>${failure}</td>
 <td class="c-server" data-label="Server">${esc(r.server ?? '—')}</td>
 <td class="c-arrived" data-label="Arrived"><time datetime="${esc(r.arrivedAt)}" title="${esc(r.arrivedAt)}">${esc(formatAgo(r.arrivedAt, ctx.now))}</time></td>
-<td class="c-size num" data-label="Size">${esc(formatBytes(r.size))}</td>
+<td class="c-size num${none(r.size === null)}" data-label="Size">${esc(formatBytes(r.size))}</td>
 <td class="c-state" data-label="State"><span class="badge st-${r.state}">${esc(r.stateWords)}</span></td>
-<td class="c-progress" data-label="Progress">${progressCell(r)}</td>
-<td class="c-attempts num" data-label="Attempts">${esc(attempts)}</td>
-<td class="c-folder" data-label="Folder">${r.folder ? `<code title="${esc(r.folder)}">${esc(r.folderName)}</code>` : '<span class="muted">—</span>'}</td>
+<td class="c-progress${none(!r.progress && r.state !== 'done')}" data-label="Progress">${progressCell(r)}</td>
+<td class="c-attempts num${none(attempts === '—')}" data-label="Attempts">${esc(attempts)}</td>
+<td class="c-folder${none(!r.folder)}" data-label="Folder">${r.folder ? `<code title="${esc(r.folder)}">${esc(r.folderName)}</code>` : '<span class="muted">—</span>'}</td>
 <td class="c-actions" data-label="">${actions(r, ctx)}</td>
 </tr>`;
 }
