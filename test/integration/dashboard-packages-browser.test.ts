@@ -25,8 +25,8 @@ const traffic: string[] = [];
 beforeAll(async () => {
   // Fail, never skip: a missing browser would otherwise pass CI without testing anything.
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}; install it with: apt-get install -y chromium`);
-  // ~10 MB at 150 kB/s: the transfer outlasts the tests, so it is always mid-way
-  scene = await startScene({ redisUrl: inject('redisUrl'), dir: dir.path, user: USER, password: PASSWORD, rateBps: 150_000, liveIntervalMs: 300 });
+  // ~10 MB at 100 kB/s (over a minute and a half): the transfer outlasts the tests, so it is always mid-way
+  scene = await startScene({ redisUrl: inject('redisUrl'), dir: dir.path, user: USER, password: PASSWORD, rateBps: 100_000, liveIntervalMs: 300 });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }, 90_000);
 
