@@ -76,6 +76,17 @@ describe('run: mail → job → download → manifest', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${dashboardPort}/metrics`)).text();
     expect(metrics).toMatch(/^faspex_ingest_packages_completed_total 2$/m);
     expect(metrics).toMatch(/^faspex_ingest_mails_read_total 2$/m);
+    // the listener role publishes its inbox's health; the dashboard side reads it from Redis
+    expect(metrics).toMatch(/^faspex_ingest_inbox_connected\{inbox="[^"]+"\} 1$/m);
+    expect(metrics).toMatch(/^faspex_ingest_inbox_mode\{inbox="[^"]+",mode="idle"\} 1$/m);
+    expect(metrics).toMatch(/^faspex_ingest_mail_queue_latency_seconds_count 2$/m);
+    expect(metrics).toMatch(/^faspex_ingest_download_dir_free_bytes \d+$/m);
+    // jobs are named for their packages, and the packages page lists them under a connected inbox
+    expect(report.jobs.map((j: { name: string }) => j.name).sort()).toEqual(['Dailies 12', 'Q3 report']);
+    const home = await (await fetch(`http://127.0.0.1:${dashboardPort}/`)).text();
+    expect(home).toContain('connected · IDLE');
+    expect(home).toMatch(/<div class="title">Q3 report<\/div>/);
+    expect(home).toMatch(/<div class="title">Dailies 12<\/div>/);
   });
 
   it('downloads a Faspex 5 package whose link is only in the HTML button of the mail', async () => {
