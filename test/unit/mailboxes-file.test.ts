@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -113,5 +113,21 @@ describe('loadConfig with MAILBOXES_FILE', () => {
     expect(err(env(file, { IMAP_HOST: 'imap.example.com', IMAP_USER: 'u' }))).toEqual(['IMAP_HOST and MAILBOXES_FILE both describe inboxes: describe every inbox in MAILBOXES_FILE and unset the IMAP_* variables']);
     expect(err(env('missing.json'))).toEqual([`MAILBOXES_FILE ${join(dir, 'missing.json')} cannot be read (ENOENT)`]);
     expect(err(env('missing.json'), 'work')).toEqual([]);
+  });
+});
+
+describe('the README example of MAILBOXES_FILE', () => {
+  it('is a valid file', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### Several inboxes'));
+    const json = /```json\n([\s\S]*?)```/.exec(section)![1]!;
+    const inboxes = parseMailboxesFile('/etc/faspex-ingest/mailboxes.json', json, { ...defaults, allowedHosts: parseAllowlist('*.studio-a.example, faspex.post.example') }, {
+      env: { POST_IMAP_PASSWORD: 'pw' },
+      readFile: () => 'pw-a\n',
+    });
+    expect(inboxes.map((i) => [i.id, i.imap.mailbox, i.downloadFolder])).toEqual([
+      ['studio-a', 'INBOX', 'studio-a'],
+      ['post', 'Faspex', undefined],
+    ]);
   });
 });
