@@ -131,6 +131,8 @@ describe('NAME_FILE in loadConfig', () => {
     expect(p.join()).not.toMatch(/inline-pw|file-pw/);
   });
 
+  // root reads a mode-000 file anyway (CI and this machine run as root), so the case only runs
+  // for an ordinary user; the directory and missing-file cases cover the error path for root
   it.runIf(process.getuid?.() !== 0)('an unreadable file says permission denied', () => {
     const path = write('locked', 'pw');
     chmodSync(path, 0o000);
