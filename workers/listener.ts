@@ -81,6 +81,7 @@ function startInbox(ctx: ServiceContext, inbox: InboxConfig, owner: string, log:
     redis,
     queue,
     jobOptions: downloadJobOptions(config.workers),
+    replicas: ctx.target.replicaAcks > 0 ? { count: ctx.target.replicaAcks, timeoutMs: 3000 } : undefined,
     prefix: config.redis.prefix,
     leaseMs: config.listener.leaseMs,
     owner,

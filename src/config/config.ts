@@ -260,6 +260,7 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
       sentinelMaster: read('REDIS_SENTINEL_MASTER'),
       sentinelPassword: read('REDIS_SENTINEL_PASSWORD'),
       clusterNodes: read('REDIS_CLUSTER_NODES'),
+      waitReplicas: read('REDIS_WAIT_REPLICAS'),
     },
     dataDir: abs(read('DATA_DIR')!),
     imap,

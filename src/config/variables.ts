@@ -114,6 +114,8 @@ export const VARIABLES = {
   REDIS_SENTINEL_MASTER: v({ parse: nonEmpty, group: 'Redis and storage', doc: 'The master name the sentinels monitor (required with REDIS_SENTINELS).' }),
   REDIS_SENTINEL_PASSWORD: v({ parse: text, secret: true, group: 'Redis and storage',
     doc: 'Password of the sentinels themselves (requirepass in sentinel.conf); the master\'s comes from REDIS_URL.' }),
+  REDIS_WAIT_REPLICAS: v({ parse: integer(0, 10), group: 'Redis and storage',
+    doc: 'Replicas that must confirm a mail\'s jobs (WAIT) before the mail counts as handled; default 1 with Sentinel or Cluster (a failover can drop writes the old master confirmed), 0 for one server.' }),
   REDIS_CLUSTER_NODES: v({ parse: hostPorts(6379), group: 'Redis and storage',
     doc: 'Redis Cluster: host:port,... of some nodes (the rest is discovered). QUEUE_PREFIX must then be a {hash tag}.' }),
   QUEUE_PREFIX: v({ parse: redisPrefix, default: 'faspex-ingest', group: 'Redis and storage',

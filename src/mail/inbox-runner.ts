@@ -45,6 +45,8 @@ export interface InboxRunnerDeps {
   /** on a connection of this inbox's own: the fenced enqueue WATCHes on it */
   queue: Queue<DownloadJobData>;
   jobOptions: JobsOptions;
+  /** replicas that must hold a mail's jobs before it counts as handled (see producer.ts) */
+  replicas?: { count: number; timeoutMs: number };
   prefix: string;
   leaseMs: number;
   /** names this process in the lease (host:pid) */
@@ -132,7 +134,7 @@ export class InboxRunner extends EventEmitter<InboxRunnerEvents> {
       fence: lease,
       enqueue: (items) => {
         lease.assertHeld();
-        return enqueueDownloads(queue, items.map((i) => ({ ...i, source: { ...i.source, inbox: inbox.id } })), jobOptions, { folder: inbox.downloadFolder, fence: lease });
+        return enqueueDownloads(queue, items.map((i) => ({ ...i, source: { ...i.source, inbox: inbox.id } })), jobOptions, { folder: inbox.downloadFolder, fence: lease, replicas: this.deps.replicas });
       },
       allowlist: inbox.allowedHosts,
       senderPolicy: inbox.senderPolicy,

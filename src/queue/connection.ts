@@ -15,8 +15,10 @@ export type ConnectionRole = 'producer' | 'worker';
 /** What the service holds: the commands are the same on both. */
 export type RedisClient = Redis | Cluster;
 
-// BullMQ's own strategy: exponential, 1-20 s
-const defaultRetry = (times: number) => Math.min(1000 * 2 ** Math.min(times, 5), 20_000);
+// Exponential from 100 ms to 20 s: a failover or restart is over in a second or two, and the
+// first retries find the new master at once (starting at 2 s made every failover last 2 s);
+// a long outage still ends up at one try per 20 s.
+const defaultRetry = (times: number) => Math.min(100 * 2 ** Math.min(Math.max(times - 1, 0), 8), 20_000);
 
 export function createRedisClient(shape: RedisShape, role: ConnectionRole, extra: RedisOptions = {}): RedisClient {
   const roleOptions: RedisOptions =
@@ -43,10 +45,12 @@ export function createRedisClient(shape: RedisShape, role: ConnectionRole, extra
         sentinelPassword: shape.sentinelPassword,
         // Sentinels answer quickly or not at all; a failover is noticed on the next reconnect.
         sentinelRetryStrategy: (times) => Math.min(250 * times, 5000),
-        // after a failover, a connection to the old master (now a replica) must not stay
-        failoverDetector: true,
+        // After a failover the old master, turned replica, drops its clients and refuses writes
+        // (READONLY): either way the client asks the sentinels again. (ioredis' failoverDetector
+        // is not used: its sentinel subscriptions outlive quit() and keep a process alive.)
         reconnectOnError: readonlyReconnect,
         ...(shape.tls ? { tls: tlsOf(shape), enableTLSForSentinelMode: true, sentinelTLS: tlsOf(shape) } : {}),
+        ...extra,
       });
     case 'cluster': {
       const { retryStrategy, enableOfflineQueue, ...perNode } = common;
@@ -79,7 +83,7 @@ function tlsOf(a: RedisAuth): ConnectionOptions | undefined {
 
 /** A write that reached a replica (the old master after a failover): reconnect and resend. */
 function readonlyReconnect(err: Error): 2 | false {
-  return err.message.startsWith('READONLY') ? 2 : false;
+  return /READONLY|UNBLOCKED/.test(err.message) ? 2 : false;
 }
 
 /** Resolves once the connection is ready, or rejects with a message naming the server. */

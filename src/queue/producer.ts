@@ -46,6 +46,13 @@ export interface EnqueueExtra {
    * (WATCH is per connection, and another caller's EXEC on a shared one would clear it).
    */
   fence?: EnqueueFence | undefined;
+  /**
+   * With a replicated Redis (Sentinel, Cluster): resolve only once this many replicas hold the
+   * adds (WAIT). A master that fails over right after acknowledging a write can lose it (its
+   * replication is asynchronous); a mail marked handled on such a write would be lost with it.
+   * Fewer acknowledgements within the timeout throw, so the mail is read again later.
+   */
+  replicas?: { count: number; timeoutMs: number } | undefined;
 }
 
 /**
@@ -74,13 +81,33 @@ export async function enqueueDownloads(
     return { name: initialJobName(data), data, opts: { ...options, jobId } };
   });
   const client = await queue.getBackend().client;
-  if (extra.fence) return fencedAdd(queue, client, jobs, extra.fence);
+  if (extra.fence) {
+    const results = await fencedAdd(queue, client, jobs, extra.fence);
+    await replicated(queue, client, ids[0]!, extra.replicas);
+    return results;
+  }
   const pipeline = client.pipeline();
   for (const id of ids) pipeline.runCommand('exists', [queue.toKey(id)]);
   const existed = replies(await pipeline.exec()).map((n) => n === 1);
   // addBulk sends one pipeline of addJob scripts; it throws if any of them failed.
   await queue.addBulk(jobs);
+  await replicated(queue, client, ids[0]!, extra.replicas);
   return ids.map((jobId, i) => ({ jobId, added: !existed[i] }));
+}
+
+/**
+ * WAIT counts the writes of the connection it is sent on; a pipeline keyed on a job goes to that
+ * job's node in a Cluster (the one the adds went to), and is the one connection otherwise.
+ */
+async function replicated(queue: Queue<DownloadJobData>, client: RedisClient, jobId: string, want: EnqueueExtra['replicas']): Promise<void> {
+  if (!want || want.count <= 0) return;
+  const p = client.pipeline();
+  p.runCommand('exists', [queue.toKey(jobId)]);
+  p.runCommand('wait', [want.count, want.timeoutMs]);
+  const [, acked] = replies(await p.exec());
+  if (Number(acked) < want.count) {
+    throw new Error(`Redis stored the jobs but only ${String(acked)} of ${want.count} replica(s) confirmed them within ${want.timeoutMs / 1000} s; not counted as queued, they are queued again on the next try (REDIS_WAIT_REPLICAS)`);
+  }
 }
 
 type RedisClient = Awaited<ReturnType<Queue['getBackend']>['client']>;

@@ -36,6 +36,8 @@ export interface RedisSettings {
   sentinelMaster?: string;
   sentinelPassword?: string;
   clusterNodes?: HostPort[];
+  /** REDIS_WAIT_REPLICAS; undefined: by shape (redis-target.ts) */
+  waitReplicas?: number;
 }
 
 /** `host:port,host:port` (IPv6 as `[::1]:26379`); the port defaults to `defaultPort`. */

@@ -24,6 +24,12 @@ export interface RedisTarget {
   description: string;
   /** set when this process started the server; stop it on exit */
   embedded?: RedisServer;
+  /**
+   * Replicas that must confirm a mail's jobs before the mail counts as handled: REDIS_WAIT_REPLICAS,
+   * or 1 with Sentinel and Cluster (a failover may drop writes the old master acknowledged), 0
+   * for one server.
+   */
+  replicaAcks: number;
   /** a new client of this target; the caller closes it */
   connect(role: ConnectionRole, extra?: RedisOptions): RedisClient;
 }
@@ -47,8 +53,9 @@ export function configuredShape(config: Config): RedisShape | undefined {
   return redisShape(r, ca);
 }
 
-export function targetOf(shape: RedisShape, embedded?: RedisServer): RedisTarget {
-  return { shape, description: describeShape(shape), embedded, connect: (role, extra) => createRedisClient(shape, role, extra) };
+export function targetOf(shape: RedisShape, embedded?: RedisServer, waitReplicas?: number): RedisTarget {
+  const replicaAcks = waitReplicas ?? (shape.kind === 'sentinel' || shape.kind === 'cluster' ? 1 : 0);
+  return { shape, description: describeShape(shape), embedded, replicaAcks, connect: (role, extra) => createRedisClient(shape, role, extra) };
 }
 
 /** A target for one redis:// or rediss:// URL (tests, tools). */
@@ -59,7 +66,7 @@ export function targetFromUrl(url: string, caPem?: string): RedisTarget {
 /** For `run`: the configured Redis, or a local redis-server this process owns. */
 export async function startOrConnectRedis(config: Config): Promise<RedisTarget> {
   const shape = configuredShape(config);
-  if (shape) return targetOf(shape);
+  if (shape) return targetOf(shape, undefined, config.redis.waitReplicas);
   const dir = embeddedRedisDir(config);
   const socket = join(dir, 'redis.sock');
   if (await socketAnswers(socket)) {
@@ -73,7 +80,7 @@ export async function startOrConnectRedis(config: Config): Promise<RedisTarget> 
 /** For the other commands: the configured Redis, or the socket of a running `run` on this machine. */
 export async function connectRedisTarget(config: Config): Promise<RedisTarget> {
   const shape = configuredShape(config);
-  if (shape) return targetOf(shape);
+  if (shape) return targetOf(shape, undefined, config.redis.waitReplicas);
   const socket = join(embeddedRedisDir(config), 'redis.sock');
   if (await socketAnswers(socket)) return targetOf({ kind: 'socket', path: socket });
   throw new IngestError(

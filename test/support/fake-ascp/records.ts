@@ -68,6 +68,8 @@ export interface SessionEvent {
   pid: number;
   run: number;
   at: number;
+  /** on 'end': the fake's exit code (0: the transfer completed) */
+  code?: number;
 }
 
 /** The fake transfer server's own session log (sessions.mjs), in order of writing. */
@@ -90,4 +92,16 @@ export function peakSessions(events: SessionEvent[], host: string): number {
     peak = Math.max(peak, open);
   }
   return peak;
+}
+
+/** Per package (its uuid in ascp's source path): how many transfers ran to the end (exit 0). */
+export function completedTransfers(stateDir: string, uuids: string[]): Record<string, number> {
+  const byPid = new Map(invocations(stateDir).map((i) => [i.pid, i.argv.join(' ')]));
+  const out: Record<string, number> = Object.fromEntries(uuids.map((u) => [u, 0]));
+  for (const e of sessionEvents(stateDir)) {
+    if (e.event !== 'end' || e.code !== 0) continue;
+    const argv = byPid.get(e.pid) ?? '';
+    for (const u of uuids) if (argv.includes(u)) out[u]! += 1;
+  }
+  return out;
 }

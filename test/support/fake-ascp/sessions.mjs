@@ -55,8 +55,8 @@ export function openSession(stateDir, host, run) {
     }
   }
   appendFileSync(join(stateDir, 'sessions.jsonl'), `${JSON.stringify({ event: 'start', host, pid: process.pid, run, at: Date.now() })}\n`);
-  process.on('exit', () => {
-    appendFileSync(join(stateDir, 'sessions.jsonl'), `${JSON.stringify({ event: 'end', host, pid: process.pid, run, at: Date.now() })}\n`);
+  process.on('exit', (code) => {
+    appendFileSync(join(stateDir, 'sessions.jsonl'), `${JSON.stringify({ event: 'end', host, pid: process.pid, run, at: Date.now(), code })}\n`);
     if (slot) {
       try {
         unlinkSync(slot);
