@@ -4,7 +4,7 @@
  * mailparser already merged embedded messages with an inline disposition into text/html.
  */
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { hrefsFromHtml } from './html.js';
+import { readHtml } from './html.js';
 import type { Candidate } from './select.js';
 import { textCandidates, urlsFromText } from './text.js';
 
@@ -20,7 +20,12 @@ export interface Candidates {
 export async function collectCandidates(parsed: ParsedMail, maxDepth = DEFAULT_MAX_DEPTH, depth = 0): Promise<Candidates> {
   const candidates: Candidate[] = headerUrls(parsed).map(one);
   const problems: string[] = [];
-  if (typeof parsed.html === 'string') candidates.push(...hrefsFromHtml(parsed.html).map(one));
+  if (typeof parsed.html === 'string') {
+    const { hrefs, text } = readHtml(parsed.html);
+    candidates.push(...hrefs.map(one));
+    // URLs written in the HTML's text: mailparser makes a text part of the HTML only sometimes
+    if (!parsed.text) candidates.push(...textCandidates(text));
+  }
   if (parsed.text) candidates.push(...textCandidates(parsed.text));
   for (const attachment of parsed.attachments ?? []) {
     if (attachment.contentType?.toLowerCase() !== 'message/rfc822') continue;
