@@ -117,7 +117,13 @@ function withLock(fn) {
       break;
     } catch (e) {
       if (e.code !== 'EEXIST') throw e;
-      const holder = Number(readFileSync(LOCK, { encoding: 'utf8', flag: 'r' }) || 0);
+      let holder;
+      try {
+        holder = Number(readFileSync(LOCK, 'utf8') || 0);
+      } catch (r) {
+        if (r.code === 'ENOENT') continue; // released between our open and our read: try again
+        throw r;
+      }
       // A holder that died (or had not yet written its pid long ago) leaves the lock to us.
       if (holder > 0 && !pidAlive(holder)) rmSync(LOCK, { force: true });
       else if (Date.now() > deadline) throw new Error(`faspex-ingest: waited ${LOCK_WAIT_MS / 1000}s for another build (${LOCK}); remove it if no build is running`, { cause: e });
