@@ -28,6 +28,12 @@ async function run(args: string[], env: NodeJS.ProcessEnv = {}, stdin = '') {
 }
 
 describe('faspex-ingest extract', () => {
+  it('a link cut short with no whole copy: nothing on stdout, "link damaged" and why on stderr, no secret', async () => {
+    const cut = 'https://faspex.example.com/aspera/faspex/external_deliveries/4822?passcode=c0ffee0123456789abcdef';
+    const r = await run(['-'], {}, `From: a@b.example\r\nSubject: fwd\r\nContent-Type: text/plain\r\n\r\n> Download it here:\r\n> ${cut}\r\n>    0123456789abcdef01\r\n`);
+    expect(r).toEqual({ code: 0, stdout: '', stderr: 'link damaged: a Faspex 4 link to faspex.example.com is damaged: its passcode is cut short (22 of 40 hex digits)\n' });
+  });
+
   it('prints one JSON line per package, secrets masked', async () => {
     const r = await run([join(FIXTURES, 'f4-external.eml')]);
     expect(r.code).toBe(0);

@@ -26,7 +26,8 @@ export const extractCommand: CliCommand = {
           '',
           'Prints one JSON object per line, {"url": "...", "kind": "..."}, one per package, in order',
           'of appearance; nothing when the message holds no package link. Problems (a Mimecast-wrapped',
-          'link, a host outside FASPEX_ALLOWED_HOSTS when that is set) go to standard error.',
+          'link, a host outside FASPEX_ALLOWED_HOSTS when that is set, a link cut short with no whole',
+          'copy in the message: "link damaged") go to standard error.',
         ].join('\n'),
       )
       .action(async (file: string | undefined, options: Options) => {
@@ -36,8 +37,10 @@ export const extractCommand: CliCommand = {
         const source = file === undefined || file === '-' ? await readAll(io.stdin) : await readFile(resolve(io.cwd, file));
         const parsed = await simpleParser(source, { skipImageLinks: true });
         const allowlist = io.env.FASPEX_ALLOWED_HOSTS ? config.faspex.allowedHosts : undefined;
-        const { links, warnings } = await extractPackageLinks(parsed, allowlist ? { allowlist } : {});
+        const { links, warnings, damaged } = await extractPackageLinks(parsed, allowlist ? { allowlist } : {});
         for (const warning of warnings) io.stderr.write(`warning: ${maskText(warning)}\n`);
+        // the service records such a mail as "link damaged" and queues nothing
+        if (links.length === 0) for (const reason of damaged) io.stderr.write(`link damaged: ${maskText(reason)}\n`);
         for (const link of links) {
           const url = options.showSecrets ? link.url : maskText(link.url);
           io.stdout.write(`${JSON.stringify({ url, kind: link.kind })}\n`);
