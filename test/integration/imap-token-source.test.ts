@@ -6,6 +6,7 @@ import type { ImapAuth } from '../../src/mail/imap-auth/auth-config.js';
 import { createImapAuthSource, LoginRefused, TokenUnavailable } from '../../src/mail/imap-auth/token-source.js';
 import { freePort } from '../../src/service/redis-server.js';
 import { startTokenService, type TokenService } from '../support/oauth-token-service.js';
+import { startProxy } from '../support/proxy.js';
 import { uniqueName } from '../support/temp.js';
 
 /**
@@ -66,6 +67,24 @@ describe('mailbox token source', () => {
     expect(down).toBeInstanceOf(TokenUnavailable);
     expect((down as Error).message).toMatch(/token endpoint 127\.0\.0\.1:\d+ refused the connection/);
     await dead.close();
+  });
+
+  it('token requests take HTTPS_PROXY like every request, and go direct for a NO_PROXY host', async () => {
+    tokens.addSecretClient('proxied-app', 'proxied-secret', 'box@example.com');
+    const proxy = await startProxy();
+    const port = Number(new URL(tokens.origin).port);
+    try {
+      const via = createImapAuthSource({ auth: microsoft('proxied-app', 'proxied-secret'), caFile: tokens.caFile, logger, proxy: { httpsProxy: proxy.url } });
+      expect((await via.login()).accessToken).toBe(tokens.issued.at(-1));
+      expect(proxy.connectsTo(port)).toBe(1);
+      await via.close();
+      const direct = createImapAuthSource({ auth: microsoft('proxied-app', 'proxied-secret'), caFile: tokens.caFile, logger, proxy: { httpsProxy: proxy.url, noProxy: '127.0.0.1' } });
+      expect((await direct.login()).accessToken).toBe(tokens.issued.at(-1));
+      expect(proxy.connectsTo(port)).toBe(1);
+      await direct.close();
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('the token endpoint\'s certificate is checked: without IMAP_CA_FILE the test CA is not trusted', async () => {
