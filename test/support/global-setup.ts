@@ -24,7 +24,10 @@ const NEEDED: Record<string, string[]> = {
   'redis-server': ['/usr/bin/redis-server'],
   // redis-cli creates the test cluster (redis-server --sentinel runs the sentinels)
   'redis-tools': ['/usr/bin/redis-cli'],
-  'dovecot-imapd': ['/usr/sbin/dovecot', '/usr/lib/dovecot/imap'],
+  // doveadm (dovecot-core, pulled in by dovecot-imapd) ends sessions in the OAuth expiry tests
+  'dovecot-imapd': ['/usr/sbin/dovecot', '/usr/lib/dovecot/imap', '/usr/bin/doveadm'],
+  // the test CA, and the certificates of the Entra app in the OAuth tests
+  openssl: ['/usr/bin/openssl'],
   'dovecot-lmtpd': ['/usr/lib/dovecot/lmtp'],
   chromium: ['/usr/bin/chromium'],
   tinyproxy: ['/usr/bin/tinyproxy'],
