@@ -9,7 +9,7 @@ import type { AllowedHost } from '../faspex/allowlist.js';
 import type { TransportSettings } from '../fasp/transport.js';
 import type { ProxySettings } from '../http/proxy.js';
 import { registerSecret } from '../log/secrets.js';
-import { parseImapAuth } from '../mail/imap-auth/auth-config.js';
+import { parseImapAuth, secretsOf } from '../mail/imap-auth/auth-config.js';
 import { clusterPrefixProblem, type RedisSettings } from '../queue/redis-shape.js';
 import type { CapSettings } from '../queue/transfer-caps.js';
 import { DEFAULT_INBOX_ID, type ImapConfig, type InboxConfig } from './inbox.js';
@@ -223,7 +223,7 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
         }
       })();
       inboxes = parseMailboxesFile(file, text, { allowedHosts, allowedForwarders: forwarders, authservId, maxLinks }, { readFile: readSecretFileFrom(cwd), env });
-      for (const inbox of inboxes) registerSecret(inbox.imap.password);
+      for (const inbox of inboxes) for (const secret of inbox.imap.auth ? secretsOf(inbox.imap.auth) : [inbox.imap.password]) registerSecret(secret);
     } catch (e) {
       if (!(e instanceof MailboxesFileError)) throw e;
       problems.push(...e.problems);

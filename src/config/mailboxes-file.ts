@@ -5,8 +5,10 @@
  * silently fall back to a default); every problem names the file, the mailbox and the field.
  *
  * Secrets never sit in the file itself (it ends up in repositories and backups): a password is
- * `passwordFile` (a path, relative to the file) or `passwordEnv` (the name of a variable). Their
- * values are never echoed in a message. Pure apart from `readMailboxesFile` and the two secret
+ * `passwordFile` (a path, relative to the file) or `passwordEnv` (the name of a variable), and so
+ * are an OAuth2 client secret and refresh token (`clientSecretFile`/`Env`, `refreshTokenFile`/`Env`).
+ * Their values are never echoed in a message. `auth.method: oauth2` is checked by the one parser
+ * of mailbox logins (src/mail/imap-auth/auth-config.ts), with this file's key names in its messages. Pure apart from `readMailboxesFile` and the two secret
  * readers passed in.
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -14,6 +16,7 @@ import { z } from 'zod';
 import type { AllowedHost } from '../faspex/allowlist.js';
 import { coveredBy } from './allowlist-cover.js';
 import { checkDownloadFolder } from '../ascp/download-subfolder.js';
+import { parseImapAuth, type ImapAuth, type ImapAuthField } from '../mail/imap-auth/auth-config.js';
 import type { ImapConfig, InboxConfig } from './inbox.js';
 import { VARIABLES, type VariableName } from './variables.js';
 
@@ -47,12 +50,16 @@ const byVariable = <K extends VariableName>(name: K) =>
 const whole = (min: number, max: number) => z.number().int().min(min).max(max);
 const commaList = z.union([z.string(), z.array(z.string()).min(1)]).transform((v) => (Array.isArray(v) ? v.join(',') : v));
 
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable');
+/** A literal secret in the file is refused with the two ways that are allowed. */
+const noLiteral = z.unknown().optional();
+
 const passwordAuth = z
   .strictObject({
     method: z.literal('password').default('password'),
     passwordFile: z.string().min(1).optional(),
-    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable').optional(),
-    password: z.unknown().optional(),
+    passwordEnv: envName.optional(),
+    password: noLiteral,
   })
   .superRefine((a, ctx) => {
     if (a.password !== undefined) {
@@ -62,13 +69,51 @@ const passwordAuth = z
     }
   });
 
+/** OAuth2 (src/mail/imap-auth/auth-config.ts checks the combination); secrets as files or variables. */
+const oauthAuth = z
+  .strictObject({
+    method: z.literal('oauth2'),
+    provider: z.string().optional(),
+    tenant: z.string().optional(),
+    clientId: z.string().optional(),
+    clientSecretFile: z.string().min(1).optional(),
+    clientSecretEnv: envName.optional(),
+    clientSecret: noLiteral,
+    certificateFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+    tokenUrl: z.string().optional(),
+    scope: z.string().optional(),
+    refreshTokenFile: z.string().min(1).optional(),
+    refreshTokenEnv: envName.optional(),
+    refreshToken: noLiteral,
+  })
+  .superRefine((a, ctx) => {
+    for (const name of ['clientSecret', 'refreshToken'] as const) {
+      if (a[name] !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: `is not read from the file itself: write ${name}File (a path) or ${name}Env (a variable name)` });
+      else if (a[`${name}File`] !== undefined && a[`${name}Env`] !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: `give ${name}File or ${name}Env, not both` });
+    }
+  });
+
+/** `auth` by its method; `password` when none is written. */
+const authSchema = z.unknown().transform((raw, ctx) => {
+  const method = typeof raw === 'object' && raw !== null ? (raw as { method?: unknown }).method : undefined;
+  const schema = method === 'oauth2' ? oauthAuth : passwordAuth;
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: issue.path } as never);
+  return z.NEVER;
+});
+
 const mailboxSchema = z.strictObject({
   id: z.string().regex(INBOX_ID, 'use 1-63 lower-case letters, digits, - and _, starting with a letter or digit'),
   host: byVariable('IMAP_HOST'),
   port: whole(1, 65535).default(993),
   secure: z.boolean().default(true),
   user: byVariable('IMAP_USER'),
-  auth: passwordAuth,
+  auth: authSchema,
+  /** PEM file of a private CA for this IMAP server (relative to the file) */
+  caFile: z.string().min(1).optional(),
+  insecureTls: z.boolean().default(false),
   folder: byVariable('IMAP_MAILBOX').default('INBOX'),
   markKeyword: z.boolean().default(true),
   moveTo: byVariable('IMAP_MOVE_TO').optional(),
@@ -140,7 +185,7 @@ function toInbox(m: MailboxEntry, baseDir: string, defaults: MailboxDefaults, se
     ok.value = false;
     add(message);
   };
-  const password = readPassword(m.auth, baseDir, secrets, fail);
+  const login = readLogin(m, baseDir, secrets, fail);
 
   const allowedHosts = m.allowedHosts ?? defaults.allowedHosts;
   if (m.allowedHosts) {
@@ -159,14 +204,16 @@ function toInbox(m: MailboxEntry, baseDir: string, defaults: MailboxDefaults, se
     if (checked.ok) downloadFolder = checked.folder;
     else fail(`downloadFolder: ${checked.reason}`);
   }
-  if (!ok.value || password === undefined) return undefined;
+  if (!ok.value || login === undefined) return undefined;
 
   const imap: ImapConfig = {
     host: m.host,
     port: m.port,
     secure: m.secure,
     user: m.user,
-    password,
+    password: login.kind === 'password' ? login.password : '',
+    auth: login,
+    tls: { caFile: m.caFile === undefined ? undefined : resolve(baseDir, m.caFile), insecure: m.insecureTls },
     mailbox: m.folder,
     markKeyword: m.markKeyword,
     moveTo: m.moveTo,
@@ -183,26 +230,51 @@ function toInbox(m: MailboxEntry, baseDir: string, defaults: MailboxDefaults, se
   };
 }
 
-function readPassword(auth: MailboxEntry['auth'], baseDir: string, secrets: SecretSources, fail: (message: string) => void): string | undefined {
-  if (auth.passwordEnv !== undefined) {
-    const value = secrets.env[auth.passwordEnv];
+/** The mailbox's login, its secrets read; OAuth2 is checked by the imap-auth parser, named by these keys. */
+function readLogin(m: MailboxEntry, baseDir: string, secrets: SecretSources, fail: (message: string) => void): ImapAuth | undefined {
+  const a = m.auth;
+  if (a.method === 'password') {
+    const password = readSecret('auth.password', a.passwordFile, a.passwordEnv, baseDir, secrets, fail);
+    return password === undefined ? undefined : { kind: 'password', user: m.user, password };
+  }
+  const clientSecret = a.clientSecretFile ?? a.clientSecretEnv ? readSecret('auth.clientSecret', a.clientSecretFile, a.clientSecretEnv, baseDir, secrets, fail) : undefined;
+  const refreshToken = a.refreshTokenFile ?? a.refreshTokenEnv ? readSecret('auth.refreshToken', a.refreshTokenFile, a.refreshTokenEnv, baseDir, secrets, fail) : undefined;
+  const path = (p: string | undefined) => (p === undefined ? undefined : resolve(baseDir, p));
+  const labels: Record<ImapAuthField, string> = {
+    auth: 'auth.method', user: 'user', password: 'auth.password', provider: 'auth.provider', tenant: 'auth.tenant', clientId: 'auth.clientId',
+    clientSecret: 'auth.clientSecretFile (or auth.clientSecretEnv)', certificateFile: 'auth.certificateFile', keyFile: 'auth.keyFile',
+    tokenUrl: 'auth.tokenUrl', scope: 'auth.scope', refreshToken: 'auth.refreshTokenFile (or auth.refreshTokenEnv)',
+  };
+  const parsed = parseImapAuth(
+    { auth: 'oauth2', user: m.user, provider: a.provider, tenant: a.tenant, clientId: a.clientId, clientSecret, certificateFile: path(a.certificateFile), keyFile: path(a.keyFile), tokenUrl: a.tokenUrl, scope: a.scope, refreshToken },
+    { label: (f) => labels[f] },
+  );
+  if (parsed.ok) return parsed.auth;
+  for (const problem of parsed.problems) fail(problem);
+  return undefined;
+}
+
+/** A secret named by a file (relative to the mailboxes file) or a variable; never its value in a message. */
+function readSecret(field: string, file: string | undefined, envName: string | undefined, baseDir: string, secrets: SecretSources, fail: (message: string) => void): string | undefined {
+  if (envName !== undefined) {
+    const value = secrets.env[envName];
     if (value === undefined || value === '') {
-      fail(`auth.passwordEnv: the variable ${auth.passwordEnv} is not set`);
+      fail(`${field}Env: the variable ${envName} is not set`);
       return undefined;
     }
     return value;
   }
-  const path = isAbsolute(auth.passwordFile!) ? auth.passwordFile! : resolve(baseDir, auth.passwordFile!);
+  const path = isAbsolute(file!) ? file! : resolve(baseDir, file!);
   try {
-    // One trailing newline is how editors and `echo` leave a file; it is not part of the password.
+    // One trailing newline is how editors and `echo` leave a file; it is not part of the secret.
     const value = secrets.readFile(path).replace(/\r?\n$/, '');
     if (value === '') {
-      fail(`auth.passwordFile: ${path} is empty`);
+      fail(`${field}File: ${path} is empty`);
       return undefined;
     }
     return value;
   } catch (e) {
-    fail(`auth.passwordFile: ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    fail(`${field}File: ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
     return undefined;
   }
 }

@@ -39,6 +39,17 @@ describe('MAILBOXES_FILE', () => {
     expect(ib!.allowedHosts.map((h) => h.source)).toEqual(['x.studio.example']);
   });
 
+  it('logs in with OAuth2 through the imap-auth parser, secrets from a variable, key files relative to the file', () => {
+    const [ms, g] = parseMailboxesFile(FILE, JSON.stringify({ mailboxes: [
+      { ...a, user: 'ingest@contoso.example', auth: { method: 'oauth2', provider: 'microsoft', tenant: 'contoso.example', clientId: 'app-1', clientSecretEnv: 'A_PASS' } },
+      { ...b, auth: { method: 'oauth2', provider: 'google', keyFile: 'keys/sa.json' }, caFile: 'ca.pem' },
+    ] }), defaults, secrets);
+    expect(ms!.imap.auth).toEqual({ kind: 'oauth2', user: 'ingest@contoso.example', provider: { name: 'microsoft', tenant: 'contoso.example', clientId: 'app-1', credential: { kind: 'secret', clientSecret: PASSWORD }, tokenUrl: 'https://login.microsoftonline.com/contoso.example/oauth2/v2.0/token', scope: 'https://outlook.office365.com/.default' } });
+    expect(ms!.imap.password).toBe('');
+    expect(g!.imap.auth).toMatchObject({ kind: 'oauth2', provider: { name: 'google', keyFile: '/etc/fi/keys/sa.json' } });
+    expect(g!.imap.tls).toEqual({ caFile: '/etc/fi/ca.pem', insecure: false });
+  });
+
   it('takes the sender policy from the mailbox, or the environment', () => {
     const [m] = parseMailboxesFile(FILE, JSON.stringify({ mailboxes: [{ ...a, allowedForwarders: 'ops@a.example, a.example', authservId: 'mx.a.example', maxLinks: 5 }] }), defaults, secrets);
     expect(m).toMatchObject({ senderPolicy: { allowedForwarders: ['ops@a.example', 'a.example'], authservId: 'mx.a.example' }, maxLinks: 5 });
@@ -63,7 +74,12 @@ describe('MAILBOXES_FILE', () => {
     ['empty variable', { mailboxes: [{ ...a, auth: { passwordEnv: 'EMPTY' } }] }, `${at}: mailbox "studio-a": auth.passwordEnv: the variable EMPTY is not set`],
     ['missing file', { mailboxes: [{ ...a, auth: { passwordFile: 'gone.txt' } }] }, `${at}: mailbox "studio-a": auth.passwordFile: /etc/fi/gone.txt cannot be read (ENOENT)`],
     ['empty file', { mailboxes: [{ ...a, auth: { passwordFile: '/etc/fi/empty.txt' } }] }, `${at}: mailbox "studio-a": auth.passwordFile: /etc/fi/empty.txt is empty`],
-    ['oauth2 before it exists', { mailboxes: [{ ...a, auth: { method: 'oauth2', passwordEnv: 'A_PASS' } }] }, `${at}: mailbox "studio-a": auth.method: Invalid input: expected "password"`.replace('Invalid input: ', '')],
+    ['oauth2 with a password key', { mailboxes: [{ ...a, auth: { method: 'oauth2', passwordEnv: 'A_PASS' } }] }, `${at}: mailbox "studio-a": auth: unknown key "passwordEnv" (a typo? see README "Several inboxes")`],
+    ['unknown method', { mailboxes: [{ ...a, auth: { method: 'kerberos', passwordEnv: 'A_PASS' } }] }, `${at}: mailbox "studio-a": auth.method: Invalid input: expected "password"`.replace('Invalid input: ', '')],
+    ['oauth2 without provider', { mailboxes: [{ ...a, auth: { method: 'oauth2' } }] }, `${at}: mailbox "studio-a": auth.provider is required with auth.method=oauth2 (microsoft, google or refresh-token)`],
+    ['oauth2 microsoft missing client id', { mailboxes: [{ ...a, auth: { method: 'oauth2', provider: 'microsoft', tenant: 'contoso.example', clientSecretEnv: 'A_PASS' } }] }, `${at}: mailbox "studio-a": auth.clientId is required with auth.provider=microsoft (the application (client) id of the app registration)`],
+    ['oauth2 client secret in the file', { mailboxes: [{ ...a, auth: { method: 'oauth2', provider: 'microsoft', tenant: 't', clientId: 'c', clientSecret: PASSWORD } }] }, [`${at}: mailbox "studio-a": auth.clientSecret: is not read from the file itself: write clientSecretFile (a path) or clientSecretEnv (a variable name)`]],
+    ['oauth2 refresh token unset', { mailboxes: [{ ...a, auth: { method: 'oauth2', provider: 'refresh-token', tokenUrl: 'https://login.example/token', clientId: 'c', refreshTokenEnv: 'NOPE' } }] }, [`${at}: mailbox "studio-a": auth.refreshTokenEnv: the variable NOPE is not set`, `${at}: mailbox "studio-a": auth.refreshTokenFile (or auth.refreshTokenEnv) is required with auth.provider=refresh-token (a refresh token granted to that client for this mailbox)`]],
     ['allowlist syntax', { mailboxes: [{ ...a, allowedHosts: 'ftp://x.studio.example' }] }, `${at}: mailbox "studio-a": allowedHosts: "ftp://x.studio.example": only https:// or http:// may be written`],
     ['allowlist wider than the service', { mailboxes: [{ ...a, allowedHosts: ['faspex.example.com', 'evil.example.net'] }] }, `${at}: mailbox "studio-a": allowedHosts: "evil.example.net" is not within FASPEX_ALLOWED_HOSTS, so the workers would refuse its links; add it there too`],
     ['forwarders without authserv-id', { mailboxes: [{ ...a, allowedForwarders: ['ops@a.example'] }] }, `${at}: mailbox "studio-a": authservId is required with allowedForwarders (or set MAIL_AUTHSERV_ID): without it a forged From cannot be told apart`],
