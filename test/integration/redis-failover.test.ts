@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { freePort } from '../../src/service/redis-server.js';
@@ -86,13 +87,26 @@ describe.each([sentinelShape, clusterShape])('failover of the Redis $name master
   let sim: FaspexSim;
   let env: Record<string, string>;
   let service: ServiceProcess;
+  // the completion webhook's notices go through a queue of their own: its keys count too
+  let receiver: Server;
+  const notices: Array<{ downloadJobId?: string; outcome?: string; manifest?: { title?: string } }> = [];
   const dir = tempDir('failover');
 
   beforeAll(async () => {
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        notices.push(JSON.parse(body));
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const hook = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/done`;
     [redis, dovecot, sim] = await Promise.all([shape.start(dir.path), startDovecot(), createFaspexSim()]);
     env = serviceEnv({
       redisUrl: '', prefix: redis.prefix, dovecot, sim, dir: dir.path, dashboardPort: await freePort(),
-      extra: { ...redis.env, FAKE_ASCP_RATE_BPS: '300000', WORKER_CONCURRENCY: '3', WORKER_LOCK_SECONDS: '10', IMAP_RESYNC_SECONDS: '10' },
+      extra: { ...redis.env, COMPLETION_WEBHOOK_URL: hook, FAKE_ASCP_RATE_BPS: '300000', WORKER_CONCURRENCY: '3', WORKER_LOCK_SECONDS: '10', IMAP_RESYNC_SECONDS: '10' },
     });
     if (!env.REDIS_URL) delete env.REDIS_URL;
     service = startServiceProcess(['run'], env, dir.path);
@@ -102,7 +116,7 @@ describe.each([sentinelShape, clusterShape])('failover of the Redis $name master
   afterAll(async () => {
     await service?.stop('SIGKILL');
     if (env) killLeftoverAscp(env.FAKE_ASCP_STATE_DIR!);
-    await Promise.all([dovecot?.stop(), sim?.close(), redis?.stop()]);
+    await Promise.all([dovecot?.stop(), sim?.close(), redis?.stop(), new Promise((r) => receiver?.close(r))]);
     dir.remove();
   });
 
@@ -139,7 +153,9 @@ describe.each([sentinelShape, clusterShape])('failover of the Redis $name master
       return counts.completed === all.length && counts.failed === 0;
     }, { what: 'status to show every package completed', timeoutMs: 30_000 });
 
+    await waitFor(() => new Set(notices.map((n) => n.manifest?.title)).size === all.length, { what: 'a completion notice per package', timeoutMs: 30_000 });
     const keys = await redis.keys();
+    expect(keys.some((k) => k.startsWith(`${redis.prefix}:notifications:`))).toBe(true);
     expect(keys.length).toBeGreaterThan(0);
     expect(keys.filter((k) => !k.startsWith(`${redis.prefix}:`))).toEqual([]);
   }, 150_000);
