@@ -215,6 +215,15 @@ describe('precision over recall: whole beats cut, and cut alone is damaged', () 
     expect(s.damaged[0]).not.toMatch(/passcode=|context=/);
   });
 
+  it('a link that may go on on the next line is settled by another copy in the mail, either way', () => {
+    const long = faspex4Received('faspex.example.com', 404412);
+    const short = faspex4Received('faspex.example.com', 4044);
+    const ambiguous = { readings: [short, long] };
+    expect(selectPackageLinks([ambiguous], ALLOW)).toMatchObject({ links: [], damaged: [expect.stringMatching(/may go on on the next one/)] });
+    expect(selectPackageLinks([long, ambiguous], ALLOW)).toMatchObject({ links: [{ url: long }], damaged: [] });
+    expect(selectPackageLinks([ambiguous, short], ALLOW)).toMatchObject({ links: [{ url: short }], damaged: [] });
+  });
+
   it('a damaged link to a host that is not allowed is noise, not damage', () => {
     expect(selectPackageLinks([cut(faspex4External('evil.example', 1, P), 4)], ALLOW)).toEqual({ links: [], warnings: [], damaged: [] });
   });
