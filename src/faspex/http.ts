@@ -9,8 +9,8 @@ import type { Dispatcher } from 'undici';
 import type { FaspexConfig } from '../config/config.js';
 import { permanent } from '../errors.js';
 import { createHttpClient, type HttpClient } from '../http/client.js';
-import { OutboundDispatcher } from '../http/dispatcher.js';
 import { hostOf } from '../http/errors.js';
+import type { TlsSettings } from '../http/tls.js';
 import type { Logger } from '../log/logger.js';
 import { findAllowedEntry, type AllowedHost } from './allowlist.js';
 
@@ -20,7 +20,7 @@ export { TEXT_MAX_BYTES, XML_MAX_BYTES, type HttpRequest, type HttpResponse } fr
 export type FaspexHttp = HttpClient;
 
 export interface FaspexHttpOptions {
-  /** used as-is instead of the pools built from config (tests wrap createFaspexAgent's) */
+  /** used as-is instead of the pools built from config (tests wrap createFaspexAgent's, agent.ts) */
   dispatcher?: Dispatcher;
 }
 
@@ -48,33 +48,26 @@ export function assertAllowed(url: URL, allowlist: readonly AllowedHost[]): Allo
     { host });
 }
 
-/** Faspex's connection pools (direct and through its proxy), with FASPEX_CA_FILE / FASPEX_INSECURE_TLS. */
-export function createFaspexAgent(config: FaspexConfig, logger: Logger): OutboundDispatcher {
-  if (config.insecureTls) {
-    logger.warn('FASPEX_INSECURE_TLS=true: Faspex HTTPS certificates are NOT verified; anyone on the network path can read the passcodes and tokens');
-  }
-  return new OutboundDispatcher({
-    tls: { caFile: config.caFile, caVariable: 'FASPEX_CA_FILE', insecure: config.insecureTls },
-    timeoutMs: config.timeoutMs,
-    proxy: config.proxy,
-  });
-}
-
 export function createFaspexHttp(config: FaspexConfig, logger: Logger, options: FaspexHttpOptions = {}): FaspexHttp {
-  const owned = options.dispatcher ? undefined : createFaspexAgent(config, logger);
-  const client = createHttpClient({
+  if (!options.dispatcher) warnIfInsecure(config, logger);
+  return createHttpClient({
     policy: (url) => void assertAllowed(url, config.allowedHosts),
     timeoutMs: config.timeoutMs,
     logger,
+    tls: faspexTls(config),
     proxy: config.proxy,
-    dispatcher: options.dispatcher ?? owned,
+    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     logLabel: 'faspex http',
   });
-  return {
-    request: client.request,
-    async close() {
-      await client.close();
-      await owned?.close();
-    },
-  };
+}
+
+/** FASPEX_CA_FILE / FASPEX_INSECURE_TLS as the client's TLS settings. */
+export function faspexTls(config: FaspexConfig): TlsSettings {
+  return { caFile: config.caFile, caVariable: 'FASPEX_CA_FILE', insecure: config.insecureTls };
+}
+
+export function warnIfInsecure(config: FaspexConfig, logger: Logger): void {
+  if (config.insecureTls) {
+    logger.warn('FASPEX_INSECURE_TLS=true: Faspex HTTPS certificates are NOT verified; anyone on the network path can read the passcodes and tokens');
+  }
 }

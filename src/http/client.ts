@@ -10,11 +10,14 @@
  *  - the body is capped while it streams, so a hostile or broken server cannot exhaust memory;
  *  - HTTPS_PROXY / HTTP_PROXY / NO_PROXY choose the route (dispatcher.ts), TLS to the target is
  *    verified with the configured CA set whichever route is taken.
+ *
+ * undici (and the pools, dispatcher.ts) is loaded with the first request, not when the client is
+ * built: a `run` waiting for mail, or one whose webhook or token endpoint is never called, does
+ * not carry it (~13 MB, docs/benchmarks.md "Memory"). The CA file is still read at construction.
  */
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher, request as undiciRequest } from 'undici';
 import { IngestError, permanent } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { OutboundDispatcher, type TlsSettings } from './dispatcher.js';
 import {
   classifyRedirect,
   classifyStatus,
@@ -28,6 +31,7 @@ import {
   type RequestContext,
 } from './errors.js';
 import { proxyFor, shownProxy, type ProxySettings } from './proxy.js';
+import { tlsOptions, type TlsSettings } from './tls.js';
 
 /** A Faspex 4 package description is a few KB; 2 MB leaves room for huge file lists. */
 export const XML_MAX_BYTES = 2 * 1024 * 1024;
@@ -95,9 +99,23 @@ export interface HttpClientOptions {
 
 const USER_AGENT = 'faspex-ingest/0.1';
 
+interface Transport {
+  request: typeof undiciRequest;
+  dispatcher: Dispatcher;
+}
+
 export function createHttpClient(o: HttpClientOptions): HttpClient {
-  const owned = o.dispatcher ? undefined : new OutboundDispatcher({ tls: o.tls ?? {}, timeoutMs: o.timeoutMs, proxy: o.proxy });
-  const dispatcher: Dispatcher = o.dispatcher ?? owned!;
+  // read now, so a bad CA file stops the start rather than the first download
+  const resolvedTls = o.dispatcher ? undefined : tlsOptions(o.tls ?? {});
+  let transport: Promise<Transport> | undefined;
+  let owned: Dispatcher | undefined;
+  const load = (): Promise<Transport> =>
+    (transport ??= (async () => {
+      const [{ request }, { OutboundDispatcher }] = await Promise.all([import('undici'), import('./dispatcher.js')]);
+      if (o.dispatcher) return { request, dispatcher: o.dispatcher };
+      owned = new OutboundDispatcher({ tls: o.tls ?? {}, resolvedTls, timeoutMs: o.timeoutMs, proxy: o.proxy });
+      return { request, dispatcher: owned };
+    })());
   const { timeoutMs, logger } = o;
   const peer = o.peer ?? FASPEX_PEER;
 
@@ -107,6 +125,7 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
     const viaProxy = proxyFor(url, o.proxy ?? {});
     const ctx: RequestContext = { url, what: req.what, peer, ...(viaProxy ? { proxy: shownProxy(viaProxy) } : {}) };
     const limit = req.maxBytes ?? XML_MAX_BYTES;
+    const { request, dispatcher } = await load();
     const started = Date.now();
 
     // One deadline for the whole exchange; the caller's signal cancels it too.
@@ -155,6 +174,8 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
   return {
     request: send,
     async close() {
+      if (!transport) return;
+      await transport;
       await owned?.close();
     },
   };

@@ -7,50 +7,16 @@
  * it anyway, and common proxies (squid's default rules) refuse CONNECT to ports other than 443.
  */
 import type { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 import { Agent, Dispatcher, ProxyAgent } from 'undici';
-import { permanent } from '../errors.js';
 import { proxyFor, type ProxySettings } from './proxy.js';
-
-export interface TlsSettings {
-  /** extra PEM certificates to trust, beside the public roots */
-  caFile?: string;
-  /** the variable caFile came from, for messages */
-  caVariable?: string;
-  /** skip certificate checks of the target (never of the proxy) */
-  insecure?: boolean;
-}
+import { tlsOptions, type TlsOptions, type TlsSettings } from './tls.js';
 
 export interface DispatcherSettings {
   tls: TlsSettings;
+  /** tlsOptions(tls) already read (the client reads it at construction); absent: read here */
+  resolvedTls?: TlsOptions;
   timeoutMs: number;
   proxy?: ProxySettings;
-}
-
-interface TlsOptions {
-  ca?: string[];
-  rejectUnauthorized?: boolean;
-}
-
-/** The CA set: public roots plus caFile (setting `ca` alone would drop the public roots). */
-export function tlsOptions(tls: TlsSettings): TlsOptions {
-  const out: TlsOptions = {};
-  if (tls.caFile) {
-    const name = tls.caVariable ?? 'the CA file';
-    let pem: string;
-    try {
-      pem = readFileSync(tls.caFile, 'utf8');
-    } catch (e) {
-      throw permanent('CONFIG', `${name} ${tls.caFile} cannot be read: ${(e as Error).message}`);
-    }
-    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-      throw permanent('CONFIG', `${name} ${tls.caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
-    }
-    out.ca = [...rootCertificates, pem];
-  }
-  if (tls.insecure) out.rejectUnauthorized = false;
-  return out;
 }
 
 /** Routes each request to the direct pool or its proxy's; emits the inner pools' events. */
@@ -63,7 +29,7 @@ export class OutboundDispatcher extends Dispatcher {
   constructor(settings: DispatcherSettings) {
     super();
     this.#settings = settings;
-    this.#tls = tlsOptions(settings.tls);
+    this.#tls = settings.resolvedTls ?? tlsOptions(settings.tls);
     const t = settings.timeoutMs;
     this.#direct = this.#watch(new Agent({ connect: { ...this.#tls, timeout: t }, headersTimeout: t, bodyTimeout: t, keepAliveTimeout: 4_000 }));
   }

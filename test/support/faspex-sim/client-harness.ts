@@ -9,7 +9,7 @@ import { onTestFinished } from 'vitest';
 import type { FaspexConfig } from '../../../src/config/config.js';
 import { IngestError } from '../../../src/errors.js';
 import { parseAllowlist } from '../../../src/faspex/allowlist.js';
-import { createFaspexAgent } from '../../../src/faspex/http.js';
+import { createFaspexAgent } from '../../../src/faspex/agent.js';
 import { parsePackageLink } from '../../../src/faspex/link.js';
 import type { ResolvedPackage } from '../../../src/faspex/resolved-package.js';
 import { createResolver, type ClosableResolver } from '../../../src/faspex/resolver.js';
