@@ -26,7 +26,6 @@ import {
   type Credentials,
   type PlannedRequest,
 } from './faspex4-requests.js';
-import { readPackageXml } from './faspex4-xml.js';
 import { TEXT_MAX_BYTES, XML_MAX_BYTES, type FaspexHttp } from './http.js';
 import type { PackageLink } from './link.js';
 import type { ResolvedPackage } from './resolved-package.js';
@@ -55,6 +54,8 @@ export function createFaspex4Client({ http, config, logger }: Faspex4ClientDeps)
 
   async function fetchDescription(planned: PlannedRequest, link: PackageLink, signal?: AbortSignal) {
     const res = await http.request({ ...planned, what: 'the package description', maxBytes: XML_MAX_BYTES, signal });
+    // fast-xml-parser with the first description, not at start: an idle run parses no XML
+    const { readPackageXml } = await import('./faspex4-xml.js');
     return readPackageXml(res.body, { deliveryId: link.packageId });
   }
 
