@@ -73,6 +73,11 @@ describe('transfer caps across workers', () => {
     const redis = new Redis(inject('redisUrl'));
     const queue = new Queue(QUEUE.downloads, { connection: redis, prefix: env.QUEUE_PREFIX });
     try {
+      // the manifest is written before the worker reports the job done: wait for Redis to agree
+      await waitFor(async () => {
+        const counts = await queue.getJobCounts('completed', 'failed');
+        return (counts.completed ?? 0) + (counts.failed ?? 0) === PACKAGES;
+      }, { what: 'every job to end in the queue', timeoutMs: 30_000, intervalMs: 100 });
       const jobs = await queue.getJobs(['completed', 'failed', 'delayed', 'waiting', 'active']);
       const states = await Promise.all(jobs.map(async (j) => ({ attemptsMade: j.attemptsMade, attemptsStarted: j.attemptsStarted, state: await j.getState() })));
       const events = sessionEvents(env.FAKE_ASCP_STATE_DIR!);
