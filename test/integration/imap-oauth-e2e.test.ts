@@ -221,7 +221,8 @@ describe('listen with IMAP_AUTH=oauth2', () => {
     }, { what: '/healthz to report the refused login', timeoutMs: 30_000 });
     expect(report.status).toBe('degraded');
     expect(report.checks.imap.detail).toMatch(/^default: IMAP not connected: mailbox login refused: invalid_client: AADSTS7000222: The provided client secret keys for app 'ms-revoked-app' are expired/);
-    expect(service.output()).toContain('mailbox login refused: invalid_client');
+    // the log line travels through the child's stderr pipe, which may trail /healthz
+    await waitFor(() => service.output().includes('mailbox login refused: invalid_client'), { what: 'the refusal in the log' });
     expectNoSecrets(service, ['revoked-secret-value']);
   });
 });
