@@ -62,7 +62,7 @@ describe('listener login through an auth source', () => {
     const l = h.newListener({ auth: source });
     l.start();
     // the first pass over the mailbox is what clears the last error
-    await waitFor(() => l.status().connected && l.status().lastError === undefined, { what: 'connected with the renewed login, the refusal cleared' });
+    await waitFor(() => l.status().connected && l.status().lastError === undefined, { what: 'connected with the renewed login, the refusal cleared', timeoutMs: 30_000 });
     expect(source.calls).toEqual(['login', 'refused', 'login']);
     await l.stop();
   });
