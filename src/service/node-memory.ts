@@ -5,10 +5,12 @@
  * - A young generation of 2 MB semi-spaces instead of V8's default (16 MB on Node 20, 32 MB on
  *   Node 24, three to six times the live set of this service): what survives a scavenge of
  *   that size is promoted a little earlier, which the old generation pays for with a few more
- *   of its cheap collections. Only settable when node starts, so on a Node that has
- *   process.execve (22.15+, 24) the process replaces itself once with the flag added: same
- *   PID, same stdio and signals, one more node start (~50 ms). Node 20 has no execve and keeps
- *   its default young generation.
+ *   of its cheap collections. Only settable when node starts: bin/faspex-ingest run directly
+ *   (npm's bin link, `npm start`) is first a sh line that execs node with the flag, on every
+ *   Node line; started as `node bin/faspex-ingest` (the container image, the tests), a Node that
+ *   has process.execve (22.15+, 24) replaces itself once with the flag added: same PID, same
+ *   stdio and signals, one more node start (~50 ms). Node 20 started that way has no execve
+ *   and keeps its default young generation.
  * - Old space collected when it reaches 1.5× what survived the last full collection, instead of
  *   up to 4× (V8's factor on a machine with plenty of memory): mailparser's short-lived objects
  *   are pretenured into old space, so old space fills with garbage that V8 would otherwise let
