@@ -110,7 +110,12 @@ export function logLines(output: string, msg: RegExp): Array<{ time: number; lin
   return out;
 }
 
-/** BENCH_NODE_ARGS: node flags for the service (e.g. --cpu-prof), so a benchmark can be profiled unchanged. */
+/**
+ * The service starts as users start it: the bin file itself, through its sh line, on the `node`
+ * first in PATH (so `scripts/node24.sh npx tsx bench/...` measures Node 24). BENCH_NODE_ARGS (e.g.
+ * --cpu-prof) runs it as `node FLAGS bin` instead, so a benchmark can be profiled unchanged.
+ */
 function serviceProcess(command: string[], env: Record<string, string>, cwd: string): ServiceProcess {
-  return startServiceProcess(command, env, cwd, (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), process.env.BENCH_BIN || undefined);
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  return startServiceProcess(command, env, cwd, nodeArgs.length > 0 ? nodeArgs : 'as-installed', process.env.BENCH_BIN || undefined);
 }

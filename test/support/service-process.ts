@@ -11,8 +11,13 @@ export interface ServiceProcess {
 }
 
 /** `nodeArgs`: flags for node itself (e.g. --cpu-prof, which NODE_OPTIONS refuses); `bin`: the entry script. */
-export function startServiceProcess(command: string[], env: Record<string, string>, cwd: string, nodeArgs: string[] = [], bin = BIN): ServiceProcess {
-  const child = spawn(process.execPath, [...nodeArgs, bin, ...command], {
+/**
+ * `nodeArgs: 'as-installed'` runs the bin file itself, as a user's shell or npm's bin link does
+ * (through its sh line, with the `node` first in PATH); otherwise this node runs it with the flags.
+ */
+export function startServiceProcess(command: string[], env: Record<string, string>, cwd: string, nodeArgs: string[] | 'as-installed' = [], bin = BIN): ServiceProcess {
+  const [file, args] = nodeArgs === 'as-installed' ? [bin, command] : [process.execPath, [...nodeArgs, bin, ...command]];
+  const child = spawn(file, args, {
     cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
