@@ -9,7 +9,7 @@
  */
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { ConnectionOptions } from 'node:tls';
-import { describeShape, evictionProblem, policyFromInfo, type RedisAuth, type RedisShape } from './redis-shape.js';
+import { evictionProblem, policyFromInfo, type RedisAuth, type RedisShape } from './redis-shape.js';
 
 export type ConnectionRole = 'producer' | 'worker';
 /** What the service holds: the commands are the same on both. */
@@ -119,14 +119,13 @@ export async function waitReady(redis: RedisClient, timeoutMs = 10_000, where?: 
   });
 }
 
-export function describeClient(redis: RedisClient): string {
+function describeClient(redis: RedisClient): string {
   if (redis instanceof Cluster) return 'Redis Cluster';
   const o = redis.options;
   if (o.sentinels) return `Sentinel master "${o.name}"`;
   return o.path ?? `${o.host}:${o.port}`;
 }
 
-export { describeShape };
 
 /**
  * Refuses a Redis that may evict keys (see evictionProblem). CONFIG is often denied on managed
