@@ -39,14 +39,15 @@ export function embeddedRedisDir(config: Config): string {
 }
 
 /** The configured Redis, or undefined when the config names none (REDIS_URL etc. unset). */
-export function configuredShape(config: Config): RedisShape | undefined {
+function configuredShape(config: Config): RedisShape | undefined {
   const r = config.redis;
   let ca: string | undefined;
   if (r.caFile) {
     try {
       ca = readFileSync(r.caFile, 'utf8');
-    } catch {
-      ca = undefined;
+    } catch (e) {
+      // say why (missing, no permission, a directory): "cannot be read" alone sends people guessing
+      throw new IngestError('CONFIG', `REDIS_CA_FILE ${r.caFile} cannot be read: ${(e as Error).message}`, { retry: 'never' });
     }
   }
   for (const s of [r.sentinelPassword, passwordOf(r.url)]) if (s) registerSecret(s);
