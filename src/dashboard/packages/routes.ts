@@ -40,6 +40,7 @@ const NOTICES: Record<string, string> = {
   gone: 'That package is no longer in the queue.',
   busy: 'That package is downloading right now; it can be removed once it stops.',
   'not-failed': 'Only a failed package can be retried.',
+  trouble: 'The queue could not be reached (Redis), so nothing may have changed; the list shows what the queue holds now.',
 };
 
 export function packagesRouter(options: PackagesRouterOptions): Router {
@@ -79,9 +80,11 @@ export function packagesRouter(options: PackagesRouterOptions): Router {
         return void res.status(403).type('text/plain').send('refused: this request did not come from the packages page\n');
       }
       const id = String(req.params.id ?? '');
-      const notice = await act(queue, id, what).catch((err: unknown) => {
+      const notice = await act(queue, id, what).catch(async (err: unknown) => {
         logger.warn({ err, jobId: id, what }, 'packages page action failed');
-        return 'gone';
+        // "gone" only when the job really vanished meanwhile; Redis trouble is not "no such package"
+        const still = await queue.getJob(id).then((job) => (job ? 'there' : 'gone'), () => 'unknown');
+        return still === 'gone' ? 'gone' : 'trouble';
       });
       source.invalidate();
       logger.info({ jobId: id, what, notice }, 'packages page action');
