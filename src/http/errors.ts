@@ -108,8 +108,7 @@ export function classifyTransportError(err: unknown, ctx: RequestContext, timeou
           : 'could not be reached';
     if (ctx.proxy && PROXY_SIDE_CODES.has(network)) {
       // Through a proxy the socket is the proxy's: the target is reached (or not) by the proxy.
-      const proxyWhy = network === 'ECONNREFUSED' ? 'refused the connection' : network === 'ENOTFOUND' || network === 'EAI_AGAIN' ? 'could not be found in DNS' : 'could not be reached';
-      return transient('PROXY', `the proxy ${ctx.proxy} ${proxyWhy} (${network}) while fetching ${ctx.what} from ${host}: check HTTPS_PROXY / HTTP_PROXY`, { ...details, proxy: ctx.proxy }, err);
+      return transient('PROXY', `the proxy ${ctx.proxy} ${why} (${network}) while fetching ${ctx.what} from ${host}: check HTTPS_PROXY / HTTP_PROXY`, { ...details, proxy: ctx.proxy }, err);
     }
     return transient('NETWORK', `${peerOf(ctx).name} ${host} ${why} (${network}) while fetching ${ctx.what}${ctx.proxy ? ` through the proxy ${ctx.proxy}` : ''}`, details, err);
   }
@@ -121,9 +120,10 @@ export function classifyTransportError(err: unknown, ctx: RequestContext, timeou
 function proxyRefusal(err: unknown): number | undefined {
   let e: unknown = err;
   for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
-    const m = /^Proxy response \((\d+)\) !== 200/.exec(String((e as { message?: unknown }).message ?? ''));
+    const message = String((e as { message?: unknown }).message ?? '');
+    const m = /^Proxy response \((\d+)\) !== 200/.exec(message);
     if (m) return Number(m[1]);
-    if (/^Proxy Authentication Required \(407\)/.test(String((e as { message?: unknown }).message ?? ''))) return 407;
+    if (message.startsWith('Proxy Authentication Required (407)')) return 407;
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;
