@@ -110,10 +110,11 @@ function startInbox(ctx: ServiceContext, inbox: InboxConfig, owner: string, log:
   runner.on('disconnected', ({ reason }) => publish((p) => p.apply({ type: 'disconnected', reason })));
   runner.on('backlog', ({ count }) => publish((p) => p.apply({ type: 'backlog', count })));
   runner.on('synced', () => publish((p) => p.apply({ type: 'synced' })));
+  // the listener already decides which mails failed: count its verdict rather than repeat its list
+  runner.on('mail-failed', (report) => metrics.mailsFailed.inc({ reason: report.outcome }));
   runner.on('mail', (report) => {
     metrics.mailsRead.inc();
     metrics.linksFound.inc(report.links);
-    if (report.outcome === 'failed' || report.outcome === 'refused' || report.outcome === 'damaged') metrics.mailsFailed.inc({ reason: report.outcome });
     const queued = report.outcome === 'queued';
     if (queued && report.receivedAt) metrics.mailQueueLatency.observe(Math.max(0, (Date.now() - report.receivedAt.getTime()) / 1000));
     publish((p) => p.apply({ type: 'mail', queued }));

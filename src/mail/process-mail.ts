@@ -17,6 +17,9 @@ import type { MailboxProgress, SkippedMail } from './mailbox-state.js';
 import { readChunk } from './read-chunk.js';
 import type { EnqueueItem, MailOutcomeKind, MailReport, MessageMeta, ProcessContext, ReadMail } from './types.js';
 
+/** The outcomes that are recorded as skipped (and reported as `mail-failed`), with their record's kind. */
+const SKIPPED_KIND: Partial<Record<MailOutcomeKind, SkippedMail['kind']>> = { failed: 'unreadable', refused: 'refused', damaged: 'damaged' };
+
 interface Mail extends ReadMail {
   outcome: MailOutcomeKind;
   messageId: string | undefined;
@@ -51,9 +54,10 @@ export async function processChunk(ctx: ProcessContext, metas: readonly MessageM
     for (let i = 0; i < queued.length; i++) failpoint('listener.after-enqueue');
   }
 
-  const skipped: SkippedMail[] = mails
-    .filter((m) => m.outcome === 'failed' || m.outcome === 'refused' || m.outcome === 'damaged')
-    .map((m) => ({ uid: m.meta.uid, uidValidity, ...(m.messageId ? { messageId: m.messageId } : {}), kind: m.outcome === 'failed' ? 'unreadable' : m.outcome === 'refused' ? 'refused' : 'damaged', reason: m.decision.reason ?? '', at: new Date().toISOString() }));
+  const skipped: SkippedMail[] = mails.flatMap((m) => {
+    const kind = SKIPPED_KIND[m.outcome];
+    return kind ? [{ uid: m.meta.uid, uidValidity, ...(m.messageId ? { messageId: m.messageId } : {}), kind, reason: m.decision.reason ?? '', at: new Date().toISOString() }] : [];
+  });
   const lastUid = metas[metas.length - 1]!.uid;
   await state.saveChunk({ uidValidity, lastUid }, skipped);
   progress.lastUid = lastUid;
@@ -93,7 +97,7 @@ function sourceOf(m: Mail, mailbox: string, uidValidity: string): DownloadJobDat
 function report(ctx: ProcessContext, m: Mail, uidValidity: string, jobsAdded: number): void {
   const { decision, outcome } = m;
   const r: MailReport = { uid: m.meta.uid, uidValidity, messageId: m.messageId, outcome, links: decision.links.length, jobsAdded, warnings: decision.warnings, reason: decision.reason, bytesFetched: m.bytesFetched, receivedAt: m.meta.internalDate };
-  const bad = outcome === 'failed' || outcome === 'refused' || outcome === 'damaged';
+  const bad = SKIPPED_KIND[outcome] !== undefined;
   ctx.log[bad ? 'warn' : 'info']({ ...r, links: decision.links.map((l) => maskText(l.url)), subject: m.subject }, `mail ${m.meta.uid}: ${outcome}`);
   ctx.emit('mail', r);
   if (bad) ctx.emit('mail-failed', r);
