@@ -55,16 +55,16 @@ export function packagesRouter(options: PackagesRouterOptions): Router {
   router.get(`${ASSETS}/packages.css`, (_req, res) => void res.type('text/css').set('Cache-Control', 'no-cache').send(PACKAGES_CSS));
   router.get(`${ASSETS}/packages.js`, (_req, res) => void res.type('text/javascript').set('Cache-Control', 'no-cache').send(PACKAGES_JS));
 
-  router.get('/', async (req, res, next) => {
-    try {
-      const query = parsePageQuery(req.query);
-      const view = await loadPackagesView(source, query);
-      const notice = typeof req.query.notice === 'string' ? NOTICES[req.query.notice] : undefined;
-      pageHeaders(res);
-      res.type('html').send(maskText(renderPage(view, context(query), notice)));
-    } catch (err) {
-      next(err);
-    }
+  router.get('/', async (req, res) => {
+    const query = parsePageQuery(req.query);
+    const view = await loadPackagesView(source, query).catch((err: unknown) => {
+      logger.warn({ err }, 'packages page: read failed');
+    });
+    pageHeaders(res);
+    // The page is the dashboard's home: a person reads a sentence here, not the JSON 500 of the API.
+    if (!view) return void res.status(503).type('text/plain').send('The packages page cannot read the queue right now (is Redis reachable?); reload in a moment.\n');
+    const notice = typeof req.query.notice === 'string' ? NOTICES[req.query.notice] : undefined;
+    res.type('html').send(maskText(renderPage(view, context(query), notice)));
   });
 
   router.get('/packages/live', (req, res) => {
