@@ -17,10 +17,10 @@ export const METRIC_PREFIX = 'faspex_ingest_';
 export const JOB_STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
-/** Transfers last from seconds (a small package) to many hours (terabytes over a thin line). */
 /** A notification is normally queued within seconds; minutes mean the listener lags or was down. */
 const LATENCY_BUCKETS = [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 1800, 3600];
 
+/** Transfers last from seconds (a small package) to many hours (terabytes over a thin line). */
 const DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 2 * 3600, 4 * 3600, 12 * 3600, 24 * 3600];
 
 export interface MetricsOptions {
