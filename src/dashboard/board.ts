@@ -1,5 +1,6 @@
 /**
- * bull-board mounted at the root of the dashboard app, so `/` lands people on the board.
+ * bull-board, for queue internals: its UI at `/queue/<name>` and its API under `/api`. `/` is the
+ * packages page (packages/routes.ts, mounted before it); app.ts loads this module on first use.
  */
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
