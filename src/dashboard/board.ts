@@ -7,7 +7,8 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import type { Router } from 'express';
-import { formatJobData, formatJobName } from './mask.js';
+import { displayJobName } from '../queue/job-name.js';
+import { formatJobData } from './mask.js';
 
 /**
  * Editing job data is refused even on a writable board: the editor is filled with the masked
@@ -26,7 +27,8 @@ export function boardRouter(queues: readonly Queue[], options: BoardOptions): Ro
   const adapters = queues.map((queue) => {
     const adapter = new BullMQAdapter(queue, { readOnlyMode: options.readOnly });
     adapter.setFormatter('data', formatJobData);
-    adapter.setFormatter('name', formatJobName);
+    // the package's name for people (masked), the same one `status` and the packages page show
+    adapter.setFormatter('name', displayJobName);
     return adapter;
   });
   createBullBoard({

@@ -7,7 +7,6 @@
  */
 import type { RequestHandler } from 'express';
 import { MASK, isSecretKey, maskDeep, maskLink, maskText } from '../log/secrets.js';
-import { displayJobName } from '../queue/job-name.js';
 
 /** The `data` formatter: the link is masked as a link, everything else by shape and value. */
 export function formatJobData(data: unknown): unknown {
@@ -17,14 +16,6 @@ export function formatJobData(data: unknown): unknown {
     return { ...withLink, link: maskLink(withLink.link) };
   }
   return masked;
-}
-
-/**
- * The `name` formatter receives the whole job: it shows the package (title once resolved, the
- * mail subject until then), masked, rather than a generic job name.
- */
-export function formatJobName(job: { name?: unknown; data?: unknown; progress?: unknown; returnvalue?: unknown }): string {
-  return displayJobName(job);
 }
 
 /**
