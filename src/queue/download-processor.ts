@@ -77,9 +77,10 @@ export function createDownloadProcessor(deps: DownloadProcessorDeps) {
     const log = deps.logger.child({ jobId: job.id, kind: link.kind, server: link.server, packageId: link.packageId });
     const started = Date.now();
     const progress = throttledProgress(job, deps.progressIntervalMs ?? 1000);
-    await progress.write({ phase: 'resolving', bytes: 0 }, true);
-    // back from waiting for a slot: the attempt was announced already
+    // back from waiting for a slot: the attempt was announced already. Read before the first
+    // write: job.updateProgress replaces job.progress, so afterwards it always says 'resolving'.
     const wasWaiting = (job.progress as Partial<DownloadJobProgress> | undefined)?.phase === 'waiting';
+    await progress.write({ phase: 'resolving', bytes: 0 }, true);
     if (!wasWaiting) await job.log(`attempt ${job.attemptsMade + 1} of ${job.opts.attempts ?? 1}: resolving ${maskText(link.url)}`);
     const gate = deps.caps && token ? new TransferGate(deps.caps.slots, deps.caps.settings, `${job.id}:${token}`, log) : undefined;
     let transferHost: string | undefined;

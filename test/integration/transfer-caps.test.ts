@@ -50,7 +50,7 @@ describe('transfer caps across workers', () => {
     }
   }
 
-  async function runBatch(extra: (sim: FaspexSim) => Record<string, string>): Promise<{ peak: number; refused: number; jobs: Array<{ attemptsMade: number; attemptsStarted: number; state: string }> }> {
+  async function runBatch(extra: (sim: FaspexSim) => Record<string, string>): Promise<{ peak: number; refused: number; jobs: Array<{ attemptsMade: number; attemptsStarted: number; state: string; announced: number }> }> {
     sim = await createFaspexSim();
     dir = tempDir('caps');
     const noImap = { host: '127.0.0.1', imapPort: 1, user: 'none', password: 'none' } as Dovecot;
@@ -79,7 +79,13 @@ describe('transfer caps across workers', () => {
         return (counts.completed ?? 0) + (counts.failed ?? 0) === PACKAGES;
       }, { what: 'every job to end in the queue', timeoutMs: 30_000, intervalMs: 100 });
       const jobs = await queue.getJobs(['completed', 'failed', 'delayed', 'waiting', 'active']);
-      const states = await Promise.all(jobs.map(async (j) => ({ attemptsMade: j.attemptsMade, attemptsStarted: j.attemptsStarted, state: await j.getState() })));
+      const states = await Promise.all(jobs.map(async (j) => ({
+        attemptsMade: j.attemptsMade,
+        attemptsStarted: j.attemptsStarted,
+        state: await j.getState(),
+        // "attempt N of M" lines in the job's log: one per attempt, however often it waited for a slot
+        announced: (await queue.getJobLogs(j.id!)).logs.filter((l) => l.startsWith('attempt ')).length,
+      })));
       const events = sessionEvents(env.FAKE_ASCP_STATE_DIR!);
       return { peak: peakSessions(events, '127.0.0.1'), refused: events.filter((e) => e.event === 'refused').length, jobs: states };
     } finally {
@@ -108,6 +114,7 @@ describe('transfer caps across workers', () => {
     expect(r.peak).toBe(2);
     // jobs did wait: started more often than they were attempted
     expect(r.jobs.reduce((n, j) => n + j.attemptsStarted, 0)).toBeGreaterThan(PACKAGES);
+    expect(r.jobs.map((j) => j.announced)).toEqual(Array(PACKAGES).fill(1));
   }, 90_000);
 
   it('a server that refuses sessions beyond 2 (ascp 69) gets its cap lowered, and no package fails', async () => {
