@@ -146,7 +146,7 @@ export function parseMailboxesFile(file: string, text: string, defaults: Mailbox
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new MailboxesFileError([`${where}: not valid JSON (${(e as Error).message})`]);
+    throw new MailboxesFileError([`${where}: not valid JSON (${jsonProblem((e as Error).message, text)})`]);
   }
   const top = fileSchema.safeParse(json);
   if (!top.success) throw new MailboxesFileError(top.error.issues.map((i) => `${where}: ${describeIssue(i)}`));
@@ -277,6 +277,23 @@ function readSecret(field: string, file: string | undefined, envName: string | u
     fail(`${field}File: ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
     return undefined;
   }
+}
+
+/**
+ * JSON.parse's reason without the text it quotes (V8: `Unexpected token 's', ..."password":s3cre"...
+ * is not valid JSON`): a password written into the file by mistake must not reach the start-up
+ * error. The position, as line and column, is what a person needs to find the mistake.
+ */
+function jsonProblem(message: string, text: string): string {
+  const reason = message
+    .replace(/,\s*(?:\.\.\.)?".*"(?:\.\.\.)?\s*is not valid JSON$/s, '')
+    .replace(/\s*in JSON at position \d+.*$/s, '');
+  // another Node's wording may quote the text some other way: then no wording at all
+  const safe = reason.includes('"') ? 'unexpected text' : reason;
+  const position = /at position (\d+)/.exec(message);
+  if (!position) return safe;
+  const before = text.slice(0, Number(position[1])).split('\n');
+  return `${safe} at line ${before.length} column ${before.at(-1)!.length + 1}`;
 }
 
 function mailboxName(raw: unknown, index: number): string {

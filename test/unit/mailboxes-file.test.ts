@@ -93,6 +93,21 @@ describe('MAILBOXES_FILE', () => {
     else expect(got).toEqual(Array.isArray(expected) ? expected : [expected]);
   });
 
+  it.each([
+    ['an unquoted password', `{"mailboxes":[{"id":"a","auth":{"password":${PASSWORD}}}]}`, /: not valid JSON \(Unexpected token 'h'\)$/],
+    ['a quoted one before a missing comma', `{"mailboxes":[{"id":"a",\n"auth":{"password":"${PASSWORD}" "x":1}}]}`, /: not valid JSON \(Expected ',' or '}' after property value at line 2 column 42\)$/],
+  ])('broken JSON around %s: the position, never the text JSON.parse quotes', (_what, text, expected) => {
+    let got: string[] = [];
+    try {
+      parseMailboxesFile(FILE, text, defaults, secrets);
+    } catch (e) {
+      got = (e as MailboxesFileError).problems;
+    }
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatch(expected);
+    expect(got[0]).not.toContain(PASSWORD.slice(0, 6));
+  });
+
   it('reports every mailbox\'s problems at once and never a secret value', () => {
     const got = problems({ mailboxes: [{ ...a, port: 0 }, { ...b, auth: { passwordEnv: 'A_PASS', password: PASSWORD } }] });
     expect(got).toHaveLength(2);
