@@ -62,6 +62,11 @@ export function registerStateGauges(registers: Registry[], name: (n: string) => 
     },
   });
 
+  // Both disk gauges share one statfs per scrape, as the inbox gauges share one read.
+  let fsSnapshot: Promise<Awaited<ReturnType<typeof statfs>> | undefined> | undefined;
+  const filesystem = (dir: string) =>
+    // A missing folder (nothing downloaded yet) leaves the series out rather than reporting 0.
+    (fsSnapshot ??= statfs(dir).catch(() => undefined).finally(() => (fsSnapshot = undefined)));
   const disk = (metric: string, help: string, pick: (f: Awaited<ReturnType<typeof statfs>>) => number) =>
     new Gauge({
       name: name(metric),
@@ -70,8 +75,7 @@ export function registerStateGauges(registers: Registry[], name: (n: string) => 
       async collect() {
         this.reset();
         if (!sources.downloadDir) return;
-        // A missing folder (nothing downloaded yet) leaves the series out rather than reporting 0.
-        const fs = await statfs(sources.downloadDir).catch(() => undefined);
+        const fs = await filesystem(sources.downloadDir);
         if (fs) this.set(pick(fs));
       },
     });
