@@ -13,7 +13,7 @@ import { parseImapAuth, secretsOf } from '../mail/imap-auth/auth-config.js';
 import { clusterPrefixProblem, type RedisSettings } from '../queue/redis-shape.js';
 import type { CapSettings } from '../queue/transfer-caps.js';
 import { DEFAULT_INBOX_ID, type ImapConfig, type InboxConfig } from './inbox.js';
-import { MailboxesFileError, parseMailboxesFile } from './mailboxes-file.js';
+import { MailboxesFileError, parseMailboxesFile, readMailboxesFile } from './mailboxes-file.js';
 import { readSecretFileFrom, resolveSecretFiles } from './secret-files.js';
 import { SECRET_VARIABLES, VARIABLES, type VariableName, type VariableSpec, type VariableValue } from './variables.js';
 
@@ -215,14 +215,7 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
   if (mailboxesFile !== undefined && needsInboxes(role)) {
     try {
       const file = abs(mailboxesFile);
-      const text = (() => {
-        try {
-          return readFileSync(file, 'utf8');
-        } catch (e) {
-          throw new MailboxesFileError([`MAILBOXES_FILE ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`]);
-        }
-      })();
-      inboxes = parseMailboxesFile(file, text, { allowedHosts, allowedForwarders: forwarders, authservId, maxLinks }, { readFile: readSecretFileFrom(cwd), env });
+      inboxes = parseMailboxesFile(file, readMailboxesFile(file), { allowedHosts, allowedForwarders: forwarders, authservId, maxLinks }, { readFile: readSecretFileFrom(cwd), env });
       for (const inbox of inboxes) for (const secret of inbox.imap.auth ? secretsOf(inbox.imap.auth) : [inbox.imap.password]) registerSecret(secret);
     } catch (e) {
       if (!(e instanceof MailboxesFileError)) throw e;

@@ -11,6 +11,7 @@
  * of mailbox logins (src/mail/imap-auth/auth-config.ts), with this file's key names in its messages. Pure apart from `readMailboxesFile` and the two secret
  * readers passed in.
  */
+import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import type { AllowedHost } from '../faspex/allowlist.js';
@@ -133,6 +134,15 @@ export class MailboxesFileError extends Error {
   constructor(readonly problems: string[]) {
     super(problems.join('; '));
     this.name = 'MailboxesFileError';
+  }
+}
+
+/** The file's text; `file` is absolute. Throws MailboxesFileError naming why it cannot be read. */
+export function readMailboxesFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new MailboxesFileError([`MAILBOXES_FILE ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`]);
   }
 }
 
