@@ -15,9 +15,8 @@ export async function withQueues<T>(config: Config, work: (s: QueueSession) => P
   const connection = target.connect('producer', { retryStrategy: () => null });
   connection.on('error', () => undefined);
   try {
-    await waitReady(connection, 5000, target.description).catch((e: Error) => {
-      throw new Error(`cannot reach Redis at ${target.description}: ${e.message}`, { cause: e });
-    });
+    // waitReady's message names the server and the reason already ("Redis at … refused the connection: …")
+    await waitReady(connection, 5000, target.description);
     const session: QueueSession = {
       downloads: new Queue<DownloadJobData>(QUEUE.downloads, { connection, prefix: config.redis.prefix }),
       notifications: new Queue<NotifyJobData>(QUEUE.notifications, { connection, prefix: config.redis.prefix }),

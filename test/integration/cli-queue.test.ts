@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../src/service/redis-server.js';
 import { runCli } from '../support/cli.js';
 import { tempDir, uniqueName } from '../support/temp.js';
 
@@ -62,5 +63,14 @@ describe('enqueue and status', () => {
     const r = await runCli(['status'], { env: { DATA_DIR: cwd.path }, cwd: cwd.path });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/REDIS_URL is unset and no `faspex-ingest run` is running/);
+  });
+
+  it('names an unreachable Redis once, with the reason and without its password', async () => {
+    const port = await freePort();
+    const r = await runCli(['status'], { env: { ...env, REDIS_URL: `redis://:Hunter2-secret@127.0.0.1:${port}` }, cwd: cwd.path });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`Redis at redis://127\\.0\\.0\\.1:${port} refused the connection: .*ECONNREFUSED`));
+    expect(r.stderr.split(`127.0.0.1:${port}`).length - 1).toBe(2); // the server, and ECONNREFUSED's address
+    expect(r.stderr).not.toContain('Hunter2-secret');
   });
 });
