@@ -16,6 +16,7 @@ import type { RedisClient } from '../queue/connection.js';
 import { enqueueDownloads } from '../queue/producer.js';
 import type { DownloadJobData } from '../queue/queues.js';
 import type { ImapAuthSource } from './imap-auth/token-source.js';
+import { imapTlsOptions } from './imap-tls.js';
 import { MailListener } from './listener.js';
 import type { MailListenerEvents, MailListenerStatus, MailListenerTuning } from './types.js';
 
@@ -69,6 +70,9 @@ export class InboxRunner extends EventEmitter<InboxRunnerEvents> {
   constructor(private readonly deps: InboxRunnerDeps) {
     super();
     const { inbox } = deps;
+    // Each lease acquisition builds a MailListener, which reads IMAP_CA_FILE: fail here, at start,
+    // with the file's problem, not later with the lease held and no listener to read the inbox.
+    imapTlsOptions(inbox.imap.tls);
     this.log = deps.logger.child({ inbox: inbox.id });
     this.keeper = new LeaseKeeper({
       store: new RedisLeaseStore(deps.redis, deps.prefix, inbox.id),
@@ -106,7 +110,14 @@ export class InboxRunner extends EventEmitter<InboxRunnerEvents> {
       this.holder = lease.holder;
       this.log.info({ token: lease.token }, 'this listener now reads the inbox');
       this.emit('active', { inbox: this.deps.inbox.id, token: lease.token });
-      const listener = this.newListener(lease);
+      let listener: MailListener;
+      try {
+        listener = this.newListener(lease);
+      } catch (err) {
+        // the loop ends here: a lease kept renewing by a dead loop would lock a standby out for good
+        await lease.release();
+        throw err;
+      }
       this.listener = listener;
       listener.start();
       await firstAbort(lease.signal, this.stopping.signal);
