@@ -22,7 +22,7 @@ import type { ImapConfig, InboxConfig } from './inbox.js';
 import { VARIABLES, type VariableName } from './variables.js';
 
 /** Lower-case letters, digits, `-` and `_`: safe in a Redis key, a metric label and a URL. */
-export const INBOX_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const INBOX_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 /** What the environment says for the fields a mailbox may leave out. */
 export interface MailboxDefaults {

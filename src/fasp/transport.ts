@@ -26,7 +26,7 @@ export interface TransportSettings {
   outbound?: ProxySettings;
 }
 
-export const DEFAULT_TRANSPORT: TransportSettings = { wss: 'auto', httpFallback: 'auto' };
+const DEFAULT_TRANSPORT: TransportSettings = { wss: 'auto', httpFallback: 'auto' };
 
 export interface TransportPlan {
   /** the session's TCP channel: SSH, or WebSocket Secure */

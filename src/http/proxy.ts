@@ -26,7 +26,7 @@ interface NoProxyEntry {
 
 const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443 };
 
-export function parseNoProxy(value: string | undefined): NoProxyEntry[] | '*' {
+function parseNoProxy(value: string | undefined): NoProxyEntry[] | '*' {
   const raw = (value ?? '').trim();
   if (raw === '*') return '*';
   const entries: NoProxyEntry[] = [];
@@ -48,7 +48,7 @@ export function proxyFor(target: URL, settings: ProxySettings): string | undefin
   return bypassesProxy(target, settings.noProxy) ? undefined : proxy;
 }
 
-export function bypassesProxy(target: URL, noProxy: string | undefined): boolean {
+function bypassesProxy(target: URL, noProxy: string | undefined): boolean {
   const entries = parseNoProxy(noProxy);
   if (entries === '*') return true;
   const hostname = target.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
