@@ -10,7 +10,7 @@
  *
  * Both keys carry the prefix, so in a Cluster they share the queues' slot.
  */
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { CapScope } from './transfer-caps.js';
 import { capKey } from './transfer-caps.js';
 
@@ -65,7 +65,7 @@ export interface SlotAnswer {
 
 export class TransferSlots {
   constructor(
-    private readonly redis: Redis | Cluster,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     /** how long a lease lives without renewal: a dead worker's slot frees itself this long after */
     readonly leaseMs: number,

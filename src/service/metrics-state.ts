@@ -5,13 +5,13 @@
  * as disconnected (inbox-status.ts), so "listener disconnected for N minutes" alerts fire.
  */
 import { statfs } from 'node:fs/promises';
-import type { Cluster, Redis } from 'ioredis';
 import { Gauge, type Registry } from 'prom-client';
 import { readInboxStatuses, type InboxMode } from '../mail/inbox-status.js';
+import type { RedisClient } from '../queue/connection.js';
 
 export interface StateSources {
   /** where inbox statuses are read from */
-  inboxes?: { redis: Redis | Cluster; prefix: string };
+  inboxes?: { redis: RedisClient; prefix: string };
   /** DOWNLOAD_DIR */
   downloadDir?: string;
 }
