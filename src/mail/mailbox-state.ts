@@ -57,10 +57,6 @@ export class MailboxState {
     await this.saveChunk(progress, []);
   }
 
-  async recordSkipped(entry: SkippedMail): Promise<void> {
-    await this.saveChunk(undefined, [entry]);
-  }
-
   /**
    * One transaction for a chunk: why its skipped mails were skipped, and the progress past it.
    * Both or neither: a skipped mail is never behind the progress without its record.
