@@ -119,7 +119,13 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
   const env = files.env;
   const problems: string[] = [...files.problems];
   for (const name of SECRET_VARIABLES) registerSecret(env[name]);
+  // Each variable is parsed once: checks that ask for one twice must not list its problem twice.
+  const parsed = new Map<VariableName, unknown>();
   const read = <K extends VariableName>(name: K): VariableValue<K> | undefined => {
+    if (!parsed.has(name)) parsed.set(name, parseVariable(name));
+    return parsed.get(name) as VariableValue<K> | undefined;
+  };
+  const parseVariable = <K extends VariableName>(name: K): VariableValue<K> | undefined => {
     const spec = VARIABLES[name];
     const rawValue = env[name];
     const raw = rawValue === undefined || rawValue === '' ? ('default' in spec ? spec.default : undefined) : rawValue;

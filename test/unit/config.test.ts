@@ -16,6 +16,13 @@ function problems(env: Record<string, string>, role: Parameters<typeof loadConfi
 }
 
 describe('loadConfig', () => {
+  it('names a bad value once, however many checks read the variable', () => {
+    expect(problems({ ...base, REDIS_SENTINELS: 'b:x', REDIS_CLUSTER_NODES: 'a:notaport', QUEUE_PREFIX: '{fi}' }, 'work')).toEqual([
+      'REDIS_SENTINELS: "b:x" is not host:port',
+      'REDIS_CLUSTER_NODES: "a:notaport" is not host:port',
+    ]);
+  });
+
   it('applies the documented defaults', () => {
     const c = loadConfig(base, 'run', '/srv');
     expect(c.imap).toMatchObject({ port: 993, secure: true, mailbox: 'INBOX' });
