@@ -134,15 +134,15 @@ function describeClient(redis: RedisClient): string {
  */
 export async function checkEvictionPolicy(redis: RedisClient, where: string): Promise<{ policy: string | undefined; note?: string }> {
   const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
-  let seen: string | undefined;
-  for (const node of nodes) {
-    const policy = await policyOf(node);
+  // every master, at once: one that did not tell its policy must not keep the others unasked
+  const policies = await Promise.all(nodes.map((node) => policyOf(node)));
+  policies.forEach((policy, i) => {
+    const node = nodes[i]!;
     const problem = evictionProblem(policy, redis instanceof Cluster ? `${where} (node ${node.options.host}:${node.options.port})` : where);
     if (problem) throw new Error(problem);
-    if (policy === undefined) return { policy: undefined, note: `could not read maxmemory-policy from Redis at ${where} (CONFIG GET and INFO memory refused); make sure it is noeviction` };
-    seen = policy;
-  }
-  return { policy: seen };
+  });
+  if (policies.includes(undefined)) return { policy: undefined, note: `could not read maxmemory-policy from Redis at ${where} (CONFIG GET and INFO memory refused); make sure it is noeviction` };
+  return { policy: policies[0] };
 }
 
 async function policyOf(node: Redis): Promise<string | undefined> {
