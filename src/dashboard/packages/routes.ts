@@ -67,8 +67,18 @@ export function packagesRouter(options: PackagesRouterOptions): Router {
     res.type('html').send(maskText(renderPage(view, context(query), notice)));
   });
 
+  // Every open page's feed fails on each tick while Redis is down: at most one warning per 30 s
+  // for all of them, not one per page per tick.
+  const liveIntervalMs = options.liveIntervalMs ?? 2000;
+  let lastLiveWarn = 0;
+  const liveError = (err: unknown) => {
+    const now = Date.now();
+    if (now - lastLiveWarn < Math.max(30_000, liveIntervalMs)) return;
+    lastLiveWarn = now;
+    logger.warn({ err }, 'packages live feed: read failed (open pages say "live updates interrupted" and keep retrying)');
+  };
   router.get('/packages/live', (req, res) => {
-    serveLive(req, res, parsePageQuery(req.query), { source, intervalMs: options.liveIntervalMs ?? 2000, context, onError: (err) => logger.warn({ err }, 'packages live feed: read failed') });
+    serveLive(req, res, parsePageQuery(req.query), { source, intervalMs: liveIntervalMs, context, onError: liveError });
   });
 
   const form = express.urlencoded({ extended: false, limit: '4kb' });
