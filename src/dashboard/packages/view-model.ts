@@ -233,7 +233,10 @@ export function selectRows(rows: readonly PackageRow[], q: PageQuery): { rows: P
 
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
 
-/** 1536 → "1.5 KB" (binary multiples, as `status` prints). Pure. */
+/**
+ * 1536 → "1.5 KB". Binary multiples like src/ascp/units.ts (which `status` and the CLI print as
+ * "1.5 KiB"), but with the page's short unit names and "—" for unknown. Pure.
+ */
 export function formatBytes(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '—';
   let v = n;
