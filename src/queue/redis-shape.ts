@@ -78,7 +78,9 @@ const config = (message: string) => new IngestError('CONFIG', message, { retry: 
 export function redisShape(s: RedisSettings, caPem: string | undefined): RedisShape | undefined {
   if (s.sentinels && s.clusterNodes) throw config('REDIS_SENTINELS and REDIS_CLUSTER_NODES exclude each other: a Cluster has no Sentinels');
   if (s.sentinels && !s.sentinelMaster) throw config('REDIS_SENTINEL_MASTER is required with REDIS_SENTINELS: the name the sentinels monitor the master by (sentinel monitor <name> ...)');
-  if (s.caFile && !caPem) throw config(`REDIS_CA_FILE ${s.caFile} cannot be read`);
+  if (s.caFile && caPem === undefined) throw config(`REDIS_CA_FILE ${s.caFile} cannot be read`);
+  // an empty or wrong file would otherwise read as "cannot be read", or fail later as a TLS error
+  if (s.caFile && !caPem!.includes('-----BEGIN CERTIFICATE-----')) throw config(`REDIS_CA_FILE ${s.caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
   const fromUrl = s.url ? authOf(s.url, caPem) : { auth: { tls: false, ca: caPem } as RedisAuth, db: 0, at: undefined };
   if (caPem && !fromUrl.auth.tls) throw config('REDIS_CA_FILE is set but REDIS_URL is not rediss://: the CA would not be used; write rediss:// for TLS');
   const { auth, db } = fromUrl;

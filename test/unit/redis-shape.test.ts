@@ -68,6 +68,7 @@ describe('redisShape', () => {
     ['sentinel without master', { ...base, sentinels: [{ host: 's', port: 1 }] }, undefined, /REDIS_SENTINEL_MASTER is required/],
     ['CA file unreadable', { ...base, url: 'rediss://h', caFile: '/nope.pem' }, undefined, /REDIS_CA_FILE \/nope.pem cannot be read/],
     ['CA without TLS', { ...base, url: 'redis://h', caFile: '/ca.pem' }, CA, /not rediss/],
+    ['CA file without a certificate', { ...base, url: 'rediss://h', caFile: '/empty.pem' }, '', /REDIS_CA_FILE \/empty.pem holds no PEM certificate/],
     ['cluster with a database', { ...base, prefix: '{p}', url: 'redis://h/3', clusterNodes: [{ host: 'n', port: 1 }] }, undefined, /only has database 0/],
     ['path that is no database', { ...base, url: 'redis://h/queues' }, undefined, /database number/],
   ])('refuses: %s', (_label, settings, ca, message) => expect(() => redisShape(settings, ca)).toThrow(message));
