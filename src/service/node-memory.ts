@@ -23,7 +23,7 @@
 import { setFlagsFromString } from 'node:v8';
 
 /** commands that stay up; one-shot commands start as plain node (their start time matters more) */
-export const LONG_RUNNING = new Set(['run', 'listen', 'work', 'dashboard', 'demo']);
+const LONG_RUNNING = new Set(['run', 'listen', 'work', 'dashboard', 'demo']);
 
 export const YOUNG_GENERATION_FLAG = '--max-semi-space-size=2';
 export const OLD_GENERATION_FLAG = '--heap-growing-percent=50';
