@@ -17,7 +17,7 @@ export interface LiveOptions {
   onError: (err: unknown) => void;
 }
 
-export async function liveFragments(source: PackagesSource, ctx: RenderContext): Promise<{ inboxes: string; counts: string; table: string; at: string }> {
+async function liveFragments(source: PackagesSource, ctx: RenderContext): Promise<{ inboxes: string; counts: string; table: string; at: string }> {
   const view = await loadPackagesView(source, ctx.query);
   return { inboxes: renderInboxes(view, ctx.now), counts: renderCounts(view, ctx.query), table: renderTable(view, ctx), at: ctx.now.toISOString() };
 }

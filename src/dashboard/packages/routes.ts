@@ -134,7 +134,7 @@ function pageHeaders(res: Response): void {
  * what Chromium sends for a form post under `Referrer-Policy: no-referrer` (set on every page
  * here): it says nothing, so Sec-Fetch-Site and the token decide.
  */
-export function sameOrigin(req: Pick<Request, 'get'>): boolean {
+function sameOrigin(req: Pick<Request, 'get'>): boolean {
   const site = req.get('sec-fetch-site');
   if (site && site !== 'same-origin' && site !== 'none') return false;
   const origin = req.get('origin');

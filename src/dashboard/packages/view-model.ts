@@ -139,7 +139,7 @@ function asResult(r: unknown): Partial<DownloadJobResult> {
   return r && typeof r === 'object' ? (r as Partial<DownloadJobResult>) : {};
 }
 
-export function shownState(state: BullState): ShownState {
+function shownState(state: BullState): ShownState {
   return (Object.keys(BULL_STATES) as ShownState[]).find((s) => BULL_STATES[s].includes(state))!;
 }
 
@@ -188,7 +188,7 @@ export interface PageQuery {
   perPage: number;
 }
 
-export const PER_PAGE = 25;
+const PER_PAGE = 25;
 
 /**
  * The page's URL query → PageQuery. Parameter names avoid those the masking treats as secret
