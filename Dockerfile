@@ -17,10 +17,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/build.mjs scripts/
 COPY src src
 COPY workers workers
-# test/support: the stand-ins `demo` imports; compiled for a clean typecheck, then left out.
-COPY test/support test/support
 RUN node scripts/build.mjs \
- && rm -rf dist/test dist/.tsbuildinfo dist/.build-stamp \
+ && rm -rf dist/.tsbuildinfo dist/.build-stamp \
  && npm prune --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { completePackages, invocations } from '../test/support/proof.js';
-import { faspex4Notification } from '../test/support/notification-mail.js';
+import { faspex4Notification } from '../src/standins/notification-mail.js';
 import { fmt, log, printTable, runBenchmark } from './support/report.js';
 import { startStack, waitFor } from './support/stack.js';
 

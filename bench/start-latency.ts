@@ -7,7 +7,7 @@
  * Dovecot's own notification batching sets.
  */
 import { invocations } from '../test/support/proof.js';
-import { faspex4Notification } from '../test/support/notification-mail.js';
+import { faspex4Notification } from '../src/standins/notification-mail.js';
 import { imapClient } from './support/mail-load.js';
 import { fmt, log, percentile, printTable, runBenchmark } from './support/report.js';
 import { startStack, waitFor } from './support/stack.js';

@@ -6,7 +6,7 @@
  * lease held and a mail waiting, from spawn to the same line (what a supervisor restart costs
  * before any lease). LISTENER_LEASE_SECONDS stays at its default (15) unless BENCH_LEASE_SECONDS.
  */
-import { faspex4Notification } from '../test/support/notification-mail.js';
+import { faspex4Notification } from '../src/standins/notification-mail.js';
 import type { ServiceProcess } from '../test/support/service-process.js';
 import { fmt, log, percentile, printTable, runBenchmark } from './support/report.js';
 import { logLines, startStack, waitFor } from './support/stack.js';

@@ -22,11 +22,11 @@ const STAMP = join(DIST, '.build-stamp');
 const LOCK = join(DIST, '.build.lock');
 const ENTRY = join(DIST, 'src', 'cli', 'main.js');
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-/** What the build reads: compiled trees, the stand-ins `demo` imports, the build's own config. */
-const INPUT_DIRS = ['src', 'workers', join('test', 'support')];
+/** What the build reads: compiled trees (the stand-ins `demo` runs are in src/standins), the build's own config. */
+const INPUT_DIRS = ['src', 'workers'];
 const INPUT_FILES = ['tsconfig.json', 'tsconfig.build.json', join('scripts', 'build.mjs')];
 /** The stand-ins' non-TypeScript files (the fake ascp, its .mjs helpers, Dovecot's template). */
-const ASSET_DIR = join('test', 'support');
+const ASSET_DIR = join('src', 'standins');
 const LOCK_WAIT_MS = 300_000;
 
 function walk(dir, out) {

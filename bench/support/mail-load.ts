@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import type { Dovecot } from '../../test/support/dovecot.js';
-import { faspex4Notification } from '../../test/support/notification-mail.js';
+import type { Dovecot } from '../../src/standins/dovecot.js';
+import { faspex4Notification } from '../../src/standins/notification-mail.js';
 
 /** A notification for package `id` on the simulator at `baseUrl` (links need not resolve). */
 export function notificationFor(baseUrl: string, id: number): string {

@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRedisServer, type RedisServer } from '../../src/service/redis-server.js';
-import { startDovecot, type Dovecot } from '../../test/support/dovecot.js';
-import { createFaspexSim, type FaspexSim } from '../../test/support/faspex-sim/index.js';
+import { startDovecot, type Dovecot } from '../../src/standins/dovecot.js';
+import { createFaspexSim, type FaspexSim } from '../../src/standins/faspex-sim/index.js';
 import { serviceEnv } from '../../test/support/service-env.js';
 import { startServiceProcess, type ServiceProcess } from '../../test/support/service-process.js';
 import { tempDir, uniqueName, waitFor } from '../../test/support/temp.js';

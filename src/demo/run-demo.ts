@@ -10,9 +10,9 @@ import { chooseLogFormat, createLogger } from '../log/logger.js';
 import { extractPackageLinks } from '../mail/extract/index.js';
 import { downloadJobOptions, enqueueDownloads } from '../queue/producer.js';
 import { startService } from '../service/run-service.js';
-import { startDovecot, type Dovecot } from '../../test/support/dovecot.js';
-import { createFaspexSim } from '../../test/support/faspex-sim/index.js';
-import { faspex4Notification } from '../../test/support/notification-mail.js';
+import { startDovecot, type Dovecot } from '../standins/dovecot.js';
+import { createFaspexSim } from '../standins/faspex-sim/index.js';
+import { faspex4Notification } from '../standins/notification-mail.js';
 import { FAKE_ASCP } from '../../test/support/service-env.js';
 
 export interface DemoOptions {
@@ -38,8 +38,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const dir = resolve(options.dir);
   mkdirSync(dir, { recursive: true });
   out(`faspex-ingest demo — everything lives in ${dir}`);
-  out('  STAND-IN Faspex server: a local simulator (test/support/faspex-sim), not IBM software');
-  out('  STAND-IN ascp: test/support/fake-ascp/ascp copies files from the simulator; real downloads need IBM ascp');
+  out('  STAND-IN Faspex server: a local simulator (src/standins/faspex-sim), not IBM software');
+  out('  STAND-IN ascp: src/standins/fake-ascp/ascp copies files from the simulator; real downloads need IBM ascp');
 
   const sim = await createFaspexSim({ storeDir: join(dir, 'stand-in-faspex-store') });
   const packages = SAMPLES.map((s) => ({ sample: s, pkg: sim.addPackage({ title: s.title, sender: s.sender, files: s.files }) }));

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { downloadPackage, downloadWithRetries } from '../../src/ascp/download-package.js';
 import { folderName } from '../../src/ascp/package-folder.js';
 import { IngestError } from '../../src/errors.js';
-import { alive, setupFakeAscp } from '../support/fake-ascp/harness.js';
+import { alive, setupFakeAscp } from '../support/fake-ascp-harness.js';
 import { waitFor } from '../support/temp.js';
 
 function walk(dir: string): string[] {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { downloadPackage, downloadWithRetries, type DownloadProgress } from '../../src/ascp/download-package.js';
 import { MANIFEST_NAME } from '../../src/ascp/manifest.js';
-import { pattern, setupFakeAscp } from '../support/fake-ascp/harness.js';
+import { pattern, setupFakeAscp } from '../support/fake-ascp-harness.js';
 
 describe('downloadPackage with the fake ascp', () => {
   it('downloads a package into its own folder, writes the manifest last, and keeps the token out of argv and logs', async () => {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { downloadPackage, downloadWithRetries } from '../../src/ascp/download-package.js';
 import { IngestError } from '../../src/errors.js';
-import { alive, setupFakeAscp } from '../support/fake-ascp/harness.js';
+import { alive, setupFakeAscp } from '../support/fake-ascp-harness.js';
 
 async function failure(p: Promise<unknown>): Promise<IngestError> {
   const e = await p.then(() => undefined, (err: unknown) => err);

@@ -3,10 +3,10 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { FAKE_ASCP } from '../support/fake-ascp/harness.js';
+import { FAKE_ASCP } from '../support/fake-ascp-harness.js';
 // @ts-expect-error: plain JS twin without types
-import { checkToken as checkTokenJs } from '../support/fake-ascp/sim-token.mjs';
-import { checkToken, mintToken } from '../support/sim-token.js';
+import { checkToken as checkTokenJs } from '../../src/standins/fake-ascp/sim-token.mjs';
+import { checkToken, mintToken } from '../../src/standins/sim-token.js';
 import { tempDir } from '../support/temp.js';
 
 function run(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -17,7 +17,7 @@ function run(args: string[], env: Record<string, string>): Promise<{ code: numbe
 }
 
 describe('the fake ascp', () => {
-  it('checks tokens exactly like test/support/sim-token.ts', () => {
+  it('checks tokens exactly like src/standins/sim-token.ts', () => {
     const path = '/u.aspera-package/PKG - t';
     const cases: Array<[string, string, string, number]> = [
       [mintToken({ path, exp: 2000 }, 's'), 's', path, 1000],

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { downloadPackage } from '../../src/ascp/download-package.js';
 import { IngestError } from '../../src/errors.js';
-import { setupFakeAscp, type SetupOptions } from '../support/fake-ascp/harness.js';
+import { setupFakeAscp, type SetupOptions } from '../support/fake-ascp-harness.js';
 
 const WSS_PORT = 9093;
 const OFFERS_WSS = { wss_enabled: true, wss_port: WSS_PORT };

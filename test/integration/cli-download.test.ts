@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { FAKE_ASCP, alive, invocations, type Invocation } from '../support/fake-ascp/records.js';
-import { createFaspexSim, type FaspexSim, type SimPackage } from '../support/faspex-sim/index.js';
+import { FAKE_ASCP, alive, invocations, type Invocation } from '../../src/standins/fake-ascp/records.js';
+import { createFaspexSim, type FaspexSim, type SimPackage } from '../../src/standins/faspex-sim/index.js';
 import { BIN, runCli } from '../support/cli.js';
 import { tempDir, waitFor } from '../support/temp.js';
 

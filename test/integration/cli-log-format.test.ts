@@ -7,8 +7,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { FAKE_ASCP } from '../support/fake-ascp/records.js';
-import { createFaspexSim, type FaspexSim, type SimPackage } from '../support/faspex-sim/index.js';
+import { FAKE_ASCP } from '../../src/standins/fake-ascp/records.js';
+import { createFaspexSim, type FaspexSim, type SimPackage } from '../../src/standins/faspex-sim/index.js';
 import { runCli } from '../support/cli.js';
 import { runInTerminal } from '../support/terminal.js';
 import { tempDir, uniqueName } from '../support/temp.js';

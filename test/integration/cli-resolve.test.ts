@@ -4,8 +4,8 @@
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { runCli, type CliRun } from '../support/cli.js';
-import { checkToken } from '../support/sim-token.js';
-import { createFaspexSim, type FaspexSim } from '../support/faspex-sim/index.js';
+import { checkToken } from '../../src/standins/sim-token.js';
+import { createFaspexSim, type FaspexSim } from '../../src/standins/faspex-sim/index.js';
 import { tempDir } from '../support/temp.js';
 
 

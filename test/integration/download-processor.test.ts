@@ -12,7 +12,7 @@ import { recentJobs } from '../../src/queue/job-report.js';
 import { downloadJobOptions, enqueueDownloads } from '../../src/queue/producer.js';
 import { QUEUE, type DownloadJobData } from '../../src/queue/queues.js';
 import { WorkerManager } from '../../src/queue/worker-manager.js';
-import { createFaspexSim, type FaspexSim } from '../support/faspex-sim/index.js';
+import { createFaspexSim, type FaspexSim } from '../../src/standins/faspex-sim/index.js';
 import { FAKE_ASCP } from '../support/service-env.js';
 import { tempDir, uniqueName, waitFor } from '../support/temp.js';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';

@@ -6,8 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { FAKE_ASCP, invocations } from '../support/fake-ascp/records.js';
-import { createFaspexSim } from '../support/faspex-sim/index.js';
+import { FAKE_ASCP, invocations } from '../../src/standins/fake-ascp/records.js';
+import { createFaspexSim } from '../../src/standins/faspex-sim/index.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
 

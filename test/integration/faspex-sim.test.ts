@@ -6,8 +6,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkToken } from '../support/sim-token.js';
-import { createFaspexSim, type FaspexSim, type SimPackage } from '../support/faspex-sim/index.js';
+import { checkToken } from '../../src/standins/sim-token.js';
+import { createFaspexSim, type FaspexSim, type SimPackage } from '../../src/standins/faspex-sim/index.js';
 
 let sim: FaspexSim;
 let agent: Agent;

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { IngestError } from '../../src/errors.js';
-import { clientHarness, type ClientHarness } from '../support/faspex-sim/client-harness.js';
-import type { SimFault, SimPackage } from '../support/faspex-sim/index.js';
+import { clientHarness, type ClientHarness } from '../support/faspex-client-harness.js';
+import type { SimFault, SimPackage } from '../../src/standins/faspex-sim/index.js';
 import { waitFor } from '../support/temp.js';
 
 function expectNoSecrets(e: IngestError, h: ClientHarness, pkg: SimPackage): void {

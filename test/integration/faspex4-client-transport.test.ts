@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseAllowlist } from '../../src/faspex/allowlist.js';
-import { clientHarness, tripwire } from '../support/faspex-sim/client-harness.js';
-import { createTestCa } from '../support/test-ca.js';
+import { clientHarness, tripwire } from '../support/faspex-client-harness.js';
+import { createTestCa } from '../../src/standins/test-ca.js';
 
 describe('the allowlist: nothing outside it is ever contacted', () => {
   it('a link to a host outside the allowlist: HOST_NOT_ALLOWED, not one connection', async () => {

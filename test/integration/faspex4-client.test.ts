@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseAllowlist } from '../../src/faspex/allowlist.js';
-import { checkToken } from '../support/sim-token.js';
-import { clientHarness } from '../support/faspex-sim/client-harness.js';
+import { checkToken } from '../../src/standins/sim-token.js';
+import { clientHarness } from '../support/faspex-client-harness.js';
 
 const FILES = { 'report.pdf': Buffer.from('%PDF-1.4 fake'), 'data/table.csv': 'a,b\n1,2\n', 'data/blob.bin': 70_000 };
 

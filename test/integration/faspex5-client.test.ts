@@ -11,9 +11,9 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { IngestError } from '../../src/errors.js';
 import { parsePackageLink } from '../../src/faspex/link.js';
 import { createResolver } from '../../src/faspex/resolver.js';
-import type { FaspexSimOptions } from '../support/faspex-sim/index.js';
-import { clientHarness, tripwire } from '../support/faspex-sim/client-harness.js';
-import { checkToken } from '../support/sim-token.js';
+import type { FaspexSimOptions } from '../../src/standins/faspex-sim/index.js';
+import { clientHarness, tripwire } from '../support/faspex-client-harness.js';
+import { checkToken } from '../../src/standins/sim-token.js';
 
 const FILES = { 'report.pdf': Buffer.from('%PDF-1.4 fake'), 'data/table.csv': 'a,b\n1,2\n' };
 

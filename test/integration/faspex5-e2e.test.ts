@@ -15,8 +15,8 @@ import { loadConfig } from '../../src/config/config.js';
 import { createResolver } from '../../src/faspex/resolver.js';
 import { createLogger } from '../../src/log/logger.js';
 import { extractPackageLinks } from '../../src/mail/extract/index.js';
-import { FAKE_ASCP } from '../support/fake-ascp/harness.js';
-import { createFaspexSim, type FaspexSimOptions } from '../support/faspex-sim/index.js';
+import { FAKE_ASCP } from '../support/fake-ascp-harness.js';
+import { createFaspexSim, type FaspexSimOptions } from '../../src/standins/faspex-sim/index.js';
 import { tempDir } from '../support/temp.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/mail/f5-received-button.eml', import.meta.url));

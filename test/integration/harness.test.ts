@@ -1,7 +1,7 @@
 import { ImapFlow } from 'imapflow';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startDovecot, type Dovecot } from '../support/dovecot.js';
+import { startDovecot, type Dovecot } from '../../src/standins/dovecot.js';
 
 // The harness itself: if these fail, every integration test below is meaningless.
 describe('test harness', () => {

@@ -6,14 +6,14 @@ import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/service/redis-server.js';
 import { runCli } from '../support/cli.js';
-import { startDovecot, type Dovecot } from '../support/dovecot.js';
-import { faspUrl, packageXml, tokenFor } from '../support/faspex-sim/documents.js';
-import { createFaspexSim, type FaspexSim, type SimFault, type SimPackage } from '../support/faspex-sim/index.js';
-import { faspex4Notification } from '../support/notification-mail.js';
+import { startDovecot, type Dovecot } from '../../src/standins/dovecot.js';
+import { faspUrl, packageXml, tokenFor } from '../../src/standins/faspex-sim/documents.js';
+import { createFaspexSim, type FaspexSim, type SimFault, type SimPackage } from '../../src/standins/faspex-sim/index.js';
+import { faspex4Notification } from '../../src/standins/notification-mail.js';
 import { completePackages, killLeftoverAscp, logRecords, rssKiB, walk, waitForRunning } from '../support/proof.js';
 import { FAKE_ASCP, serviceEnv } from '../support/service-env.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
-import { getTestCa } from '../support/test-ca.js';
+import { getTestCa } from '../../src/standins/test-ca.js';
 import { tempDir, uniqueName, waitFor } from '../support/temp.js';
 
 /**

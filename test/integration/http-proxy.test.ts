@@ -8,7 +8,7 @@ import { createLogger } from '../../src/log/logger.js';
 import { createNotifyProcessor } from '../../src/queue/notify-processor.js';
 import type { NotifyJobData } from '../../src/queue/queues.js';
 import { freePort } from '../../src/service/redis-server.js';
-import { clientHarness } from '../support/faspex-sim/client-harness.js';
+import { clientHarness } from '../support/faspex-client-harness.js';
 import { startProxy, type TestProxy } from '../support/proxy.js';
 
 /** Outbound HTTP through a real forward proxy (tinyproxy): what it saw is read from its own log. */

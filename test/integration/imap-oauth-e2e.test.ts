@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { QUEUE } from '../../src/queue/queues.js';
 import { freePort } from '../../src/service/redis-server.js';
 import { jobId, notification } from '../fixtures/mail/listener-harness.js';
-import { startDovecot, type Dovecot } from '../support/dovecot.js';
+import { startDovecot, type Dovecot } from '../../src/standins/dovecot.js';
 import { makeAppCertificate, startTokenService, type TokenService } from '../support/oauth-token-service.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 import { tempDir, uniqueName, waitFor } from '../support/temp.js';

@@ -11,9 +11,9 @@ import { enqueueDownloads } from '../../src/queue/producer.js';
 import { QUEUE, type DownloadJobData } from '../../src/queue/queues.js';
 import { freePort } from '../../src/service/redis-server.js';
 import { jobId, notification } from '../fixtures/mail/listener-harness.js';
-import { startDovecot, type Dovecot } from '../support/dovecot.js';
+import { startDovecot, type Dovecot } from '../../src/standins/dovecot.js';
 import { startServiceProcess } from '../support/service-process.js';
-import { getTestCa, type TestCa } from '../support/test-ca.js';
+import { getTestCa, type TestCa } from '../../src/standins/test-ca.js';
 import { tempDir, uniqueName, waitFor } from '../support/temp.js';
 
 /**

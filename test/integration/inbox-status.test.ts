@@ -15,7 +15,7 @@ import { targetFromUrl } from '../../src/service/redis-target.js';
 import { openServiceContext, type ServiceContext } from '../../src/service/service-context.js';
 import { startListener } from '../../workers/listener.js';
 import { notification } from '../fixtures/mail/listener-harness.js';
-import { startDovecot, type Dovecot } from '../support/dovecot.js';
+import { startDovecot, type Dovecot } from '../../src/standins/dovecot.js';
 import { tempDir, uniqueName, waitFor } from '../support/temp.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];

@@ -9,7 +9,7 @@ import { waitReady, type RedisClient } from '../../src/queue/connection.js';
 import { connectRedisTarget } from '../../src/service/redis-target.js';
 import { openServiceContext } from '../../src/service/service-context.js';
 import { startRedisCluster, startSentinelSet, startTlsRedis, type RedisClusterSet, type SentinelSet, type TlsRedis } from '../support/redis-topology.js';
-import { createTestCa, getTestCa, type TestCa } from '../support/test-ca.js';
+import { createTestCa, getTestCa, type TestCa } from '../../src/standins/test-ca.js';
 import { tempDir, uniqueName, waitFor } from '../support/temp.js';
 
 /**

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startDovecot, type Dovecot } from '../support/dovecot.js';
-import { createFaspexSim, type FaspexSim } from '../support/faspex-sim/index.js';
-import { faspex4Notification } from '../support/notification-mail.js';
+import { startDovecot, type Dovecot } from '../../src/standins/dovecot.js';
+import { createFaspexSim, type FaspexSim } from '../../src/standins/faspex-sim/index.js';
+import { faspex4Notification } from '../../src/standins/notification-mail.js';
 import { serviceEnv } from '../support/service-env.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 import { tempDir, uniqueName, waitFor } from '../support/temp.js';

@@ -23,7 +23,7 @@ import { QUEUE, type DownloadJobData } from '../../src/queue/queues.js';
 import { WorkerManager } from '../../src/queue/worker-manager.js';
 import { createHealthCheck, queuePingProbe } from '../../src/service/health.js';
 import { createMetrics } from '../../src/service/metrics.js';
-import { createFaspexSim, type FaspexSim, type SimPackage } from './faspex-sim/index.js';
+import { createFaspexSim, type FaspexSim, type SimPackage } from '../../src/standins/faspex-sim/index.js';
 import { FAKE_ASCP } from './service-env.js';
 import { uniqueName, waitFor } from './temp.js';
 

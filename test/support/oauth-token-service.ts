@@ -1,6 +1,6 @@
 /**
  * A stand-in for the token endpoints of Microsoft Entra ID, Google and any OAuth2 provider, plus
- * the token introspection endpoint an OAuth-only Dovecot asks (test/support/dovecot.ts `oauth`).
+ * the token introspection endpoint an OAuth-only Dovecot asks (src/standins/dovecot.ts `oauth`).
  *
  * Token endpoint (HTTPS with the test CA, any path): the grants the service uses —
  *  - client_credentials with client_secret, or with a client_assertion JWT whose RS256 signature
@@ -24,7 +24,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { getTestCa } from './test-ca.js';
+import { getTestCa } from '../../src/standins/test-ca.js';
 
 export interface GrantRecord {
   path: string;

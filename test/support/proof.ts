@@ -3,11 +3,11 @@
  * which packages are complete on disk, what a running service process looks like from /proc.
  * Everything here reads; nothing decides for a test.
  */
-import { invocations } from './fake-ascp/records.js';
+import { invocations } from '../../src/standins/fake-ascp/records.js';
 import { existsSync, lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-export { alive, bytesTransferred, invocations, type Invocation } from './fake-ascp/records.js';
+export { alive, bytesTransferred, invocations, type Invocation } from '../../src/standins/fake-ascp/records.js';
 
 export interface CompletePackage {
   folder: string;

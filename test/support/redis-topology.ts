@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis, type RedisOptions } from 'ioredis';
 import { freePort } from '../../src/service/redis-server.js';
-import type { TestCa } from './test-ca.js';
+import type { TestCa } from '../../src/standins/test-ca.js';
 import { waitFor } from './temp.js';
 
 const run = promisify(execFile);

@@ -5,10 +5,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Dovecot } from './dovecot.js';
-import type { FaspexSim } from './faspex-sim/index.js';
+import type { Dovecot } from '../../src/standins/dovecot.js';
+import type { FaspexSim } from '../../src/standins/faspex-sim/index.js';
 
-import { FAKE_ASCP } from './fake-ascp/records.js';
+import { FAKE_ASCP } from '../../src/standins/fake-ascp/records.js';
 
 export { FAKE_ASCP };
 

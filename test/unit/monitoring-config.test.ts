@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/service/metrics.js';
 
 const run = promisify(execFile);
-const DIR = new URL('../../deploy/prometheus/', import.meta.url).pathname;
+const DIR = new URL('../../deploy/prometheus', import.meta.url).pathname;
 const RULES = `${DIR}faspex-ingest.rules.yml`;
 const GRAFANA = new URL('../../deploy/grafana/faspex-ingest.json', import.meta.url).pathname;
 

@@ -1,8 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { UsageError, type CliCommand } from '../command.js';
+import { type CliCommand } from '../command.js';
 
 export const demoCommand: CliCommand = {
   register(program, io) {
@@ -18,12 +16,6 @@ export const demoCommand: CliCommand = {
         '\nStarts a local redis-server, a stand-in Faspex server and a stand-in ascp (both clearly\nlabelled; no IBM software is used), delivers sample notification mails to a local Dovecot\n(when installed), and lets the real listener, queue, workers and dashboard download them.\nNeeds: apt-get install -y redis-server (and dovecot-imapd dovecot-lmtpd for the mail part).',
       )
       .action(async (opts: { dir: string; dashboardPort: number; exit?: boolean }) => {
-        // The stand-ins live with the tests; the container image leaves test/ out.
-        // From src/ (tests) the stand-in is index.ts; from dist/ the build compiled it to index.js.
-        const standIn = (ext: string) => existsSync(fileURLToPath(new URL(`../../../test/support/faspex-sim/index.${ext}`, import.meta.url)));
-        if (!standIn('ts') && !standIn('js')) {
-          throw new UsageError('`demo` needs the stand-in servers in test/, which this installation does not include: run it from a source checkout');
-        }
         const { runDemo } = await import('../../demo/run-demo.js');
         await runDemo({
           dir: resolve(io.cwd, opts.dir),

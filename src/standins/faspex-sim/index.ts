@@ -1,7 +1,7 @@
 /**
  * A Faspex 4 server simulator for tests: HTTPS on 127.0.0.1 (port 0) with a certificate from the
  * test CA, packages served from an on-disk store that the fake ascp copies from, tokens it mints
- * with test/support/sim-token.ts, fault switches, a request log and a connection counter.
+ * with src/standins/sim-token.ts, fault switches, a request log and a connection counter.
  *
  *   const sim = await createFaspexSim();
  *   const pkg = sim.addPackage({ title: 'Q3 report', files: { 'a.txt': 'hello', 'big.bin': 5_000_000 } });

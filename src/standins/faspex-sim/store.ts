@@ -4,7 +4,7 @@
  *   <storeDir>/<uuid>.aspera-package/PKG - <title>/<relative path>
  *
  * so the FASP source path of a package is `/<uuid>.aspera-package/PKG - <title>` relative to the
- * store root, and that is the `path` claim of its tokens (test/support/sim-token.ts).
+ * store root, and that is the `path` claim of its tokens (src/standins/sim-token.ts).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';

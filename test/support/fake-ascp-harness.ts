@@ -3,21 +3,21 @@
  * sim tokens (no HTTP), a per-test ascp wrapper carrying the FAKE_* switches (so tests never
  * touch process.env), a config, a logger whose lines are kept, and the fake's invocation log.
  */
-import { FAKE_ASCP, invocations, routes, type Invocation, type Route } from './records.js';
+import { FAKE_ASCP, invocations, routes, type Invocation, type Route } from '../../src/standins/fake-ascp/records.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
-import type { DownloadContext } from '../../../src/ascp/download-package.js';
-import { loadConfig, type Config } from '../../../src/config/config.js';
-import type { TransferSpec } from '../../../src/fasp/transfer-spec.js';
-import type { PackageLink } from '../../../src/faspex/link.js';
-import type { PackageResolver, ResolvedPackage } from '../../../src/faspex/resolved-package.js';
-import { createLogger } from '../../../src/log/logger.js';
-import { mintToken } from '../sim-token.js';
-import { tempDir } from '../temp.js';
+import type { DownloadContext } from '../../src/ascp/download-package.js';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import type { TransferSpec } from '../../src/fasp/transfer-spec.js';
+import type { PackageLink } from '../../src/faspex/link.js';
+import type { PackageResolver, ResolvedPackage } from '../../src/faspex/resolved-package.js';
+import { createLogger } from '../../src/log/logger.js';
+import { mintToken } from '../../src/standins/sim-token.js';
+import { tempDir } from './temp.js';
 
-export { alive, FAKE_ASCP, type Invocation } from './records.js';
+export { alive, FAKE_ASCP, type Invocation } from '../../src/standins/fake-ascp/records.js';
 
 
 export interface FakeAscpSetup {

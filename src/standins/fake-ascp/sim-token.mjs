@@ -1,4 +1,4 @@
-// JS twin of test/support/sim-token.ts `checkToken`, for the fake ascp (which cannot import
+// JS twin of src/standins/sim-token.ts `checkToken`, for the fake ascp (which cannot import
 // TypeScript and must start fast). Same token format: `ATV2_sim.<base64url JSON claims>.<HMAC>`.
 // test/unit/ascp-fake-token.test.ts proves the two agree.
 import { Buffer } from 'node:buffer';

@@ -6,15 +6,15 @@
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { onTestFinished } from 'vitest';
-import type { FaspexConfig } from '../../../src/config/config.js';
-import { IngestError } from '../../../src/errors.js';
-import { parseAllowlist } from '../../../src/faspex/allowlist.js';
-import { createFaspexAgent } from '../../../src/faspex/agent.js';
-import { parsePackageLink } from '../../../src/faspex/link.js';
-import type { ResolvedPackage } from '../../../src/faspex/resolved-package.js';
-import { createResolver, type ClosableResolver } from '../../../src/faspex/resolver.js';
-import { createLogger, type Logger } from '../../../src/log/logger.js';
-import { createFaspexSim, type FaspexSim, type FaspexSimOptions } from './index.js';
+import type { FaspexConfig } from '../../src/config/config.js';
+import { IngestError } from '../../src/errors.js';
+import { parseAllowlist } from '../../src/faspex/allowlist.js';
+import { createFaspexAgent } from '../../src/faspex/agent.js';
+import { parsePackageLink } from '../../src/faspex/link.js';
+import type { ResolvedPackage } from '../../src/faspex/resolved-package.js';
+import { createResolver, type ClosableResolver } from '../../src/faspex/resolver.js';
+import { createLogger, type Logger } from '../../src/log/logger.js';
+import { createFaspexSim, type FaspexSim, type FaspexSimOptions } from '../../src/standins/faspex-sim/index.js';
 
 export interface ClientHarness {
   sim: FaspexSim;
