@@ -26,8 +26,11 @@ export type MailOutcomeKind = 'queued' | 'no-link' | 'damaged' | 'failed' | 'ref
 export type EnqueueItem = { link: PackageLink; source: DownloadJobData['source'] };
 
 export interface MailReport {
-  uid: number;
-  uidValidity: string;
+  /** how the source names the mail: an IMAP UID ("17"), a Graph message id */
+  id: string;
+  /** IMAP only */
+  uid?: number | undefined;
+  uidValidity?: string | undefined;
   messageId?: string | undefined;
   outcome: MailOutcomeKind;
   /** package links found (after dedupe and the allowlist) */
