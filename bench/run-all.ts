@@ -9,7 +9,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { RESULT_MARK, type Figure } from './support/report.js';
 
-const SCRIPTS = ['start-latency', 'backlog', 'extraction', 'pipeline-overhead', 'crash-cost', 'takeover', 'packages-page', 'redis-failover'];
+const SCRIPTS = ['start-latency', 'backlog', 'extraction', 'one-shot', 'pipeline-overhead', 'crash-cost', 'takeover', 'packages-page', 'redis-failover'];
 const only = process.argv.slice(2);
 const chosen = only.length ? SCRIPTS.filter((s) => only.includes(s)) : SCRIPTS;
 

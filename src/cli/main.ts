@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError } from '../config/config.js';
+import { ConfigError } from '../config/config-error.js';
 import { IngestError } from '../errors.js';
 import { maskText } from '../log/secrets.js';
 import { EXIT, UsageError, type CliIo } from './command.js';

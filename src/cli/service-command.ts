@@ -13,7 +13,7 @@ export function serviceCommand(spec: { name: 'run' | 'listen' | 'work' | 'dashbo
         .action(async () => {
           // loaded on use: offline commands must not pay for BullMQ, imapflow and express
           const { configFor, startService } = await import('../service/run-service.js');
-          const config = configFor(io, spec.name);
+          const config = await configFor(io, spec.name);
           const service = await startService(config, spec.name, spec.roles, {
             onReady: () => {
               const where = spec.roles.includes('dashboard') ? `; dashboard at http://${config.dashboard.host}:${config.dashboard.port}/` : '';

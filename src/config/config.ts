@@ -13,13 +13,15 @@ import { parseImapAuth, secretsOf } from '../mail/imap-auth/auth-config.js';
 import { clusterPrefixProblem, type RedisSettings } from '../queue/redis-shape.js';
 import type { CapSettings } from '../queue/transfer-caps.js';
 import { DEFAULT_INBOX_ID, type ImapConfig, type InboxConfig } from './inbox.js';
-import { MailboxesFileError, parseMailboxesFile, readMailboxesFile } from './mailboxes-file.js';
+import type * as MailboxesFile from './mailboxes-file.js';
 import { readSecretFileFrom, resolveSecretFiles } from './secret-files.js';
+import { ConfigError } from './config-error.js';
 import { SECRET_VARIABLES, VARIABLES, type VariableName, type VariableSpec, type VariableValue } from './variables.js';
 
 export type Role = 'run' | 'listen' | 'work' | 'dashboard' | 'download' | 'resolve' | 'enqueue' | 'status' | 'demo' | 'offline';
 
 export type { ImapConfig, ImapTls, InboxConfig } from './inbox.js';
+export { ConfigError };
 
 export interface FaspexConfig {
   allowedHosts: AllowedHost[];
@@ -71,17 +73,6 @@ export interface Config {
   logFormat: VariableValue<'LOG_FORMAT'>;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(
-      problems.length === 1
-        ? `configuration: ${problems[0]}`
-        : `configuration has ${problems.length} problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
-    );
-    this.name = 'ConfigError';
-  }
-}
-
 const REQUIRED_BY_ROLE: Partial<Record<Role, VariableName[]>> = {
   run: ['IMAP_HOST', 'IMAP_USER', 'IMAP_PASSWORD', 'FASPEX_ALLOWED_HOSTS'],
   listen: ['IMAP_HOST', 'IMAP_USER', 'IMAP_PASSWORD', 'FASPEX_ALLOWED_HOSTS'],
@@ -114,7 +105,19 @@ function withAliases(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return out;
 }
 
-export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.cwd()): Config {
+/**
+ * MAILBOXES_FILE's reader. It brings zod and every mailbox field's parser, which only the roles that
+ * read mail need, so it is handed in (loadServiceConfig loads it) rather than imported: the
+ * one-shot commands (`fasp-url`, `--help`) start without it.
+ */
+export type MailboxesReader = Pick<typeof MailboxesFile, 'readMailboxesFile' | 'parseMailboxesFile' | 'MailboxesFileError'>;
+
+/** loadConfig for a command that may read MAILBOXES_FILE (`run`, `listen`, the demo): loads its reader first. */
+export async function loadServiceConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.cwd()): Promise<Config> {
+  return loadConfig(given, role, cwd, needsInboxes(role) ? await import('./mailboxes-file.js') : undefined);
+}
+
+export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.cwd(), mailboxes?: MailboxesReader): Config {
   const files = resolveSecretFiles(withAliases(given), SECRET_VARIABLES, readSecretFileFrom(cwd));
   const env = files.env;
   const problems: string[] = [...files.problems];
@@ -219,12 +222,13 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
   const maxLinks = read('MAIL_MAX_LINKS')!;
   let inboxes: InboxConfig[] = [];
   if (mailboxesFile !== undefined && needsInboxes(role)) {
+    if (mailboxes === undefined) throw new Error(`loadConfig('${role}') reads MAILBOXES_FILE: call loadServiceConfig, which loads its reader`);
     try {
       const file = abs(mailboxesFile);
-      inboxes = parseMailboxesFile(file, readMailboxesFile(file), { allowedHosts, allowedForwarders: forwarders, authservId, maxLinks }, { readFile: readSecretFileFrom(cwd), env });
+      inboxes = mailboxes.parseMailboxesFile(file, mailboxes.readMailboxesFile(file), { allowedHosts, allowedForwarders: forwarders, authservId, maxLinks }, { readFile: readSecretFileFrom(cwd), env });
       for (const inbox of inboxes) for (const secret of inbox.imap.auth ? secretsOf(inbox.imap.auth) : [inbox.imap.password]) registerSecret(secret);
     } catch (e) {
-      if (!(e instanceof MailboxesFileError)) throw e;
+      if (!(e instanceof mailboxes.MailboxesFileError)) throw e;
       problems.push(...e.problems);
     }
   } else if (imap) {

@@ -3,7 +3,6 @@
  * the single source: config.ts builds the typed config from it, and a test checks that
  * `.env.example` and the README document every entry.
  */
-import { z } from 'zod';
 import { AllowlistSyntaxError, parseAllowlist } from '../faspex/allowlist.js';
 import { parseHostPorts, type HostPort } from '../queue/redis-shape.js';
 import { parseCapList } from '../queue/transfer-caps.js';
@@ -38,11 +37,16 @@ const oneOf = <T extends string>(...values: T[]): Parser<T> => (raw) => {
 };
 
 const url = (schemes: string[]): Parser<string> => (raw) => {
-  const r = z.url().safeParse(raw.trim());
-  if (!r.success) throw new Error(`expected a URL, got "${raw}"`);
-  const scheme = new URL(r.data).protocol.replace(':', '');
+  // WHATWG URL parsing, as fetch and ioredis do; no schema library on the start-up path
+  let parsed: URL;
+  try {
+    parsed = new URL(raw.trim());
+  } catch {
+    throw new Error(`expected a URL, got "${raw}"`);
+  }
+  const scheme = parsed.protocol.replace(':', '');
   if (!schemes.includes(scheme)) throw new Error(`expected a ${schemes.join(' or ')} URL, got a ${scheme} one`);
-  return r.data;
+  return raw.trim();
 };
 
 const allowlist: Parser<ReturnType<typeof parseAllowlist>> = (raw) => {

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadConfig } from '../config/config.js';
+import { loadServiceConfig } from '../config/config.js';
 import { chooseLogFormat, createLogger } from '../log/logger.js';
 import { extractPackageLinks } from '../mail/extract/index.js';
 import { downloadJobOptions, enqueueDownloads } from '../queue/producer.js';
@@ -78,7 +78,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       ? { IMAP_HOST: dovecot.host, IMAP_PORT: String(dovecot.imapPort), IMAP_SECURE: 'false', IMAP_USER: dovecot.user, IMAP_PASSWORD: dovecot.password }
       : {}),
   };
-  const config = loadConfig(env, 'demo', dir);
+  const config = await loadServiceConfig(env, 'demo', dir);
   const logger = createLogger({ level: 'warn', name: 'faspex-ingest-demo', format: chooseLogFormat(config.logFormat, process.stderr.isTTY === true) });
   const service = await startService(config, 'demo', dovecot ? ['downloader', 'listener', 'dashboard'] : ['downloader', 'dashboard'], { logger });
   const dashboard = service.roles.find((r) => r.name === 'dashboard') as { url?: string } | undefined;

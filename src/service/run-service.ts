@@ -3,7 +3,7 @@
  * three in one process (with a local Redis when REDIS_URL is unset); `listen`, `work` and
  * `dashboard` are one role each, for deployments that scale them apart.
  */
-import { environmentWithDotenv, loadConfig, type Config, type Role as ConfigRole } from '../config/config.js';
+import { environmentWithDotenv, loadServiceConfig, type Config, type Role as ConfigRole } from '../config/config.js';
 import { chooseLogFormat, createLogger, type Logger } from '../log/logger.js';
 import type { DownloaderOptions } from '../../workers/downloader.js';
 import type { CliIo } from '../cli/command.js';
@@ -31,8 +31,8 @@ export interface StartOptions {
   logger?: Logger;
 }
 
-export function configFor(io: CliIo, role: ConfigRole): Config {
-  return loadConfig(environmentWithDotenv(io.env, io.cwd), role, io.cwd);
+export function configFor(io: CliIo, role: ConfigRole): Promise<Config> {
+  return loadServiceConfig(environmentWithDotenv(io.env, io.cwd), role, io.cwd);
 }
 
 export async function startService(config: Config, command: ConfigRole, names: RoleName[], options: StartOptions = {}): Promise<RunningService> {

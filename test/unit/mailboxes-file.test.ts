@@ -2,9 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { ConfigError, loadConfig as loadConfigWithout } from '../../src/config/config.js';
+import * as mailboxesReader from '../../src/config/mailboxes-file.js';
 import { parseAllowlist } from '../../src/faspex/allowlist.js';
 import { MailboxesFileError, parseMailboxesFile, type MailboxDefaults, type SecretSources } from '../../src/config/mailboxes-file.js';
+
+// the service roles load MAILBOXES_FILE's reader on demand (loadServiceConfig); here it is handed in
+const loadConfig = (env: Record<string, string>, role: Parameters<typeof loadConfigWithout>[1], cwd?: string) => loadConfigWithout(env, role, cwd, mailboxesReader);
 
 const FILE = '/etc/fi/mailboxes.json';
 const defaults: MailboxDefaults = { allowedHosts: parseAllowlist('faspex.example.com,*.studio.example'), allowedForwarders: undefined, authservId: undefined, maxLinks: 50 };

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { loadConfig, environmentWithDotenv } from '../../config/config.js';
-import { queueCounts, recentJobs, type JobEntry, type QueueCounts } from '../../queue/job-report.js';
+import type { JobEntry, QueueCounts } from '../../queue/job-report.js';
 import type { CliCommand } from '../command.js';
 
 export const statusCommand: CliCommand = {
@@ -14,7 +14,7 @@ export const statusCommand: CliCommand = {
       .addHelpText('after', '\nReads the queues in REDIS_URL, or those of a `faspex-ingest run` on this machine.\nLinks are shown with their passcode masked.')
       .action(async (opts: { json?: boolean; limit: number }) => {
         // loaded on use: --help and the offline commands must not pay for them
-        const { withQueues } = await import('../queue-session.js');
+        const [{ withQueues }, { queueCounts, recentJobs }] = await Promise.all([import('../queue-session.js'), import('../../queue/job-report.js')]);
         const config = loadConfig(environmentWithDotenv(io.env, io.cwd), 'status', io.cwd);
         const report = await withQueues(config, async (s) => ({
           queues: { downloads: await queueCounts(s.downloads), notifications: await queueCounts(s.notifications) },
