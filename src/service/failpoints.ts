@@ -9,6 +9,7 @@
  *   FASPEX_INGEST_FAILPOINTS=listener.after-enqueue          first time the point is reached
  *   FASPEX_INGEST_FAILPOINTS=listener.after-enqueue@3,...    the third time
  *   FASPEX_INGEST_FAILPOINTS=listener.pause-before-enqueue   SIGSTOP instead (see PAUSES)
+ *   FASPEX_INGEST_FAILPOINTS=embedded-redis.without-parent-death-signal   a switch (FailpointSwitch)
  *
  * Never set it in production. Unset (the normal case), `failpoint` is one comparison.
  */
@@ -17,7 +18,14 @@ import { writeSync } from 'node:fs';
 export const FAILPOINTS_VARIABLE = 'FASPEX_INGEST_FAILPOINTS';
 
 /** The failpoints the product has; a name outside this list is a test typo. */
-export type FailpointName = 'listener.after-enqueue' | 'manifest.before-rename' | 'listener.pause-before-enqueue';
+export type FailpointName = 'listener.after-enqueue' | 'manifest.before-rename' | 'listener.pause-before-enqueue' | 'shutdown.after-part';
+
+/**
+ * Switches that take a safety layer away, so a test can prove the layer under it alone:
+ * `embedded-redis.without-parent-death-signal` starts the embedded Redis without the signal that
+ * stops it with its parent, leaving it orphaned by a SIGKILL, as on a host without setpriv.
+ */
+export type FailpointSwitch = 'embedded-redis.without-parent-death-signal';
 
 /**
  * These stop the process instead (SIGSTOP), as a long GC pause or a frozen VM would, until the
@@ -51,4 +59,8 @@ export function failpoint(name: FailpointName): void {
   // Synchronous, so the line is out before the signal lands.
   writeSync(2, `failpoint ${name} (hit ${n}): ${signal}\n`);
   process.kill(process.pid, signal);
+}
+
+export function failpointSwitch(name: FailpointSwitch): boolean {
+  return armed?.has(name) ?? false;
 }

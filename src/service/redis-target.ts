@@ -16,7 +16,9 @@ import { IngestError } from '../errors.js';
 import { registerSecret } from '../log/secrets.js';
 import { createRedisClient, type ConnectionRole, type RedisClient } from '../queue/connection.js';
 import { describeShape, redisShape, type RedisShape } from '../queue/redis-shape.js';
-import { redisAnswers, startRedisServer, type RedisServer } from './redis-server.js';
+import { startEmbeddedRedis, SOCKET } from './embedded-redis.js';
+import { failpointSwitch } from './failpoints.js';
+import { redisAnswers, type RedisServer } from './redis-server.js';
 
 export interface RedisTarget {
   shape: RedisShape;
@@ -64,16 +66,15 @@ export function targetFromUrl(url: string, caPem?: string): RedisTarget {
   return targetOf(redisShape({ url, prefix: '' }, caPem)!);
 }
 
-/** For `run`: the configured Redis, or a local redis-server this process owns. */
-export async function startOrConnectRedis(config: Config): Promise<RedisTarget> {
+/**
+ * For `run`: the configured Redis, or a local redis-server this process owns (one left behind by
+ * a process that died is saved and replaced: src/service/embedded-redis.ts).
+ */
+export async function startOrConnectRedis(config: Config, note?: (message: string, fields: Record<string, unknown>) => void): Promise<RedisTarget> {
   const shape = configuredShape(config);
   if (shape) return targetOf(shape, undefined, config.redis.waitReplicas);
   const dir = embeddedRedisDir(config);
-  const socket = join(dir, 'redis.sock');
-  if (await socketAnswers(socket)) {
-    throw new IngestError('CONFIG', `another faspex-ingest is already running a Redis in ${dir}; stop it, use another DATA_DIR, or set REDIS_URL`, { retry: 'never' });
-  }
-  const server = await startRedisServer({ dir, appendOnly: true, unixSocket: true });
+  const server = await startEmbeddedRedis(dir, { note, dieWithParent: !failpointSwitch('embedded-redis.without-parent-death-signal') });
   const target = targetOf({ kind: 'socket', path: server.socketPath! }, server);
   return { ...target, description: `local redis-server (data in ${dir})` };
 }
@@ -82,7 +83,7 @@ export async function startOrConnectRedis(config: Config): Promise<RedisTarget> 
 export async function connectRedisTarget(config: Config): Promise<RedisTarget> {
   const shape = configuredShape(config);
   if (shape) return targetOf(shape, undefined, config.redis.waitReplicas);
-  const socket = join(embeddedRedisDir(config), 'redis.sock');
+  const socket = join(embeddedRedisDir(config), SOCKET);
   if (await socketAnswers(socket)) return targetOf({ kind: 'socket', path: socket });
   throw new IngestError(
     'CONFIG',

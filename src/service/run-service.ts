@@ -39,8 +39,8 @@ export async function startService(config: Config, command: ConfigRole, names: R
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'faspex-ingest', format: chooseLogFormat(config.logFormat, process.stderr.isTTY === true) });
   if (config.faspex.insecureTls) logger.warn('FASPEX_INSECURE_TLS=true: Faspex server certificates are NOT checked');
 
-  const target: RedisTarget = command === 'run' || command === 'demo' ? await startOrConnectRedis(config) : await connectRedisTarget(config);
-  if (target.embedded) logger.info({ redis: target.description }, 'started a local redis-server (REDIS_URL is unset)');
+  const target: RedisTarget = command === 'run' || command === 'demo' ? await startOrConnectRedis(config, (message, fields) => logger.warn(fields, message)) : await connectRedisTarget(config);
+  if (target.embedded) logger.info({ redis: target.description, pid: target.embedded.pid, stopsWithThisProcess: target.embedded.diesWithParent }, 'started a local redis-server (REDIS_URL is unset)');
   let ctx: ServiceContext;
   try {
     ctx = await openServiceContext(config, logger, target);

@@ -4,6 +4,7 @@
  * the next start, take the jobs over, resuming from the partial files).
  */
 import type { Logger } from '../log/logger.js';
+import { failpoint } from './failpoints.js';
 
 export interface Stoppable {
   name: string;
@@ -27,6 +28,8 @@ export function installShutdown(parts: () => Stoppable[], logger: Logger, exit: 
         } catch (err) {
           logger.error({ err, part: part.name }, 'error while stopping');
         }
+        // @N: killed mid-shutdown, after the Nth part stopped (2 in `run`: the downloads handed back)
+        failpoint('shutdown.after-part');
       }
       logger.info('stopped');
       resolveDone();
