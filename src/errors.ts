@@ -24,6 +24,9 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'PACKAGE_DELETED'
+  // a Faspex 5 box (FASPEX5_CLIENTS "boxes") that is not the user's, or only submitted to
+  | 'BOX_UNKNOWN'
+  | 'BOX_SUBMIT_ONLY'
   | 'REDIRECTED'
   | 'BAD_RESPONSE'
   | 'RESPONSE_TOO_LARGE'

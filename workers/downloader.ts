@@ -43,7 +43,7 @@ export interface DownloaderOptions {
 export async function startDownloader(ctx: ServiceContext, options: DownloaderOptions = {}): Promise<Role> {
   const { config, logger, metrics } = ctx;
   const ascp = options.ascp ?? (await locateAscp(config.downloads));
-  const resolver = options.resolver ?? createResolver(config.faspex, logger);
+  const resolver = options.resolver ?? createResolver(config.faspex, logger, { redis: ctx.redis, prefix: config.redis.prefix });
   const manager = new WorkerManager(
     () => ctx.connect('worker'),
     { prefix: config.redis.prefix, lockMs: config.workers.lockMs, backoff: downloadBackoff({ baseMs: config.workers.retryBaseMs, maxMs: config.workers.retryMaxMs }) },

@@ -32,6 +32,8 @@ export interface FaspexConfig {
   timeoutMs: number;
   /** raw JSON; parsed by the Faspex 5 client */
   faspex5Clients: string | undefined;
+  /** FASPEX5_SWEEP_SECONDS, in ms: the default sweep period of a Faspex 5 box */
+  faspex5SweepMs?: number;
   /** outbound proxy (the same as Config.proxy); absent: direct */
   proxy?: ProxySettings;
 }
@@ -278,6 +280,7 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
       insecureTls: read('FASPEX_INSECURE_TLS')!,
       timeoutMs: (read('FASPEX_TIMEOUT_SECONDS') ?? 30) * 1000,
       faspex5Clients: read('FASPEX5_CLIENTS'),
+      faspex5SweepMs: (read('FASPEX5_SWEEP_SECONDS') ?? 300) * 1000,
       proxy,
     },
     proxy,

@@ -178,7 +178,9 @@ export const VARIABLES = {
   FASPEX_INSECURE_TLS: v({ parse: boolean, default: 'false', group: 'Faspex', doc: 'true skips certificate checks (like curl -k); logged as a warning.' }),
   FASPEX_TIMEOUT_SECONDS: v({ parse: integer(1, 600), default: '30', group: 'Faspex', doc: 'Timeout of every Faspex HTTP request.' }),
   FASPEX5_CLIENTS: v({ parse: text, secret: true, group: 'Faspex',
-    doc: 'Faspex 5 API clients for inbox links, JSON keyed by host (see docs/faspex5.md).' }),
+    doc: 'Faspex 5 API clients, JSON keyed by host: inbox links, and the boxes (own inbox, shared inboxes, workgroups) swept for packages (see docs/faspex5.md).' }),
+  FASPEX5_SWEEP_SECONDS: v({ parse: integer(5, 86400), default: '300', group: 'Faspex',
+    doc: 'How often every Faspex 5 box of FASPEX5_CLIENTS is swept for packages no mail announced (an entry\'s `sweep_seconds` wins); a mail from the server sweeps at once.' }),
 
   HTTPS_PROXY: v({ parse: proxyUrl, aliases: ['https_proxy'], group: 'Network',
     doc: 'Proxy for every outbound https:// request (Faspex, OAuth token endpoints, the webhook), e.g. http://user:password@proxy.example.com:3128; https_proxy too (it wins). Unset: HTTP_PROXY.' }),

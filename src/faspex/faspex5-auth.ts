@@ -99,3 +99,41 @@ export function faspexVersion(header: string | string[] | undefined): number[] |
   const m = /^F(\d+(?:\.\d+)*)/.exec(value?.trim() ?? '');
   return m ? m[1]!.split('.').map(Number) : undefined;
 }
+
+/**
+ * When an access token expires (ms since epoch): the `exp` of the token itself when it is a JWT
+ * (Faspex 5's are; faspex5-boxes.md §5), else `expires_in`, else `expiration_date`, else
+ * `fallbackMs` from now. Never more than a week: a server's typo must not pin a token forever.
+ */
+export function accessTokenExpiry(body: string, accessToken: string, now: number, fallbackMs = 10 * 60_000): number {
+  const cap = now + 7 * 86_400_000;
+  const parts = accessToken.split('.');
+  if (parts.length === 3) {
+    try {
+      const exp = (JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+      if (typeof exp === 'number' && Number.isFinite(exp)) return Math.min(cap, exp * 1000);
+    } catch {
+      // not a JWT after all: the answer's fields below
+    }
+  }
+  try {
+    const json = JSON.parse(body) as { expires_in?: unknown; expiration_date?: unknown };
+    if (typeof json.expires_in === 'number' && json.expires_in > 0) return Math.min(cap, now + json.expires_in * 1000);
+    if (typeof json.expiration_date === 'string' && !Number.isNaN(Date.parse(json.expiration_date))) return Math.min(cap, Date.parse(json.expiration_date));
+  } catch {
+    // readAccessToken already refused a body that is not JSON
+  }
+  return now + fallbackMs;
+}
+
+/** The refusal of a token request in the server's words (`error_description`, `error`, `message`). */
+export function refusalWords(body: string, status: number): string {
+  try {
+    const json = JSON.parse(body) as Record<string, unknown>;
+    const words = [json.error_description, json.message, json.error].find((v) => typeof v === 'string' && v.trim() !== '');
+    if (typeof words === 'string') return `${status} ${words.replace(/[\r\n\t]+/g, ' ').slice(0, 300)}`;
+  } catch {
+    // not JSON: the status alone
+  }
+  return String(status);
+}

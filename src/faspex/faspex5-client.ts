@@ -18,17 +18,18 @@
  * Nothing is cached: each resolve (and so each retry) gets a fresh code, access token and
  * transfer token, so an expired token is cured by resolving again.
  */
+import type { Cluster, Redis } from 'ioredis';
 import type { FaspexConfig } from '../config/config.js';
 import { IngestError, permanent } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { registerSecret } from '../log/secrets.js';
 import {
-  authorizeUrl, checkedRedirectUri, codeTokenForm, FORM_TYPE, jwtTokenForm, publicBaseUrl, readAccessToken, readAuthorizeLocation,
+  authorizeUrl, checkedRedirectUri, codeTokenForm, FORM_TYPE, publicBaseUrl, readAccessToken, readAuthorizeLocation,
 } from './faspex5-auth.js';
 import { parseFaspex5Clients, type Faspex5ApiClient } from './faspex5-clients.js';
 import { readWebClientConfig } from './faspex5-configjs.js';
-import { jwtAssertion, loadPrivateKey } from './faspex5-jwt.js';
-import { readPackageInfo, recipientQuery, toResolvedPackage, toTransferSpec } from './faspex5-package.js';
+import { readPackageInfo, recipientQuery, toResolvedPackage, toTransferSpec, type Faspex5PackageInfo } from './faspex5-package.js';
+import { Faspex5Session } from './faspex5-session.js';
 import { XML_MAX_BYTES, type FaspexHttp, type HttpRequest } from './http.js';
 import { classifyRedirect, hostOf } from '../http/errors.js';
 import { decodeFaspex5Context, type PackageLink } from './link.js';
@@ -38,6 +39,9 @@ export interface Faspex5ClientDeps {
   http: FaspexHttp;
   config: FaspexConfig;
   logger: Logger;
+  /** shares the API clients' access tokens between processes (faspex5-session.ts) */
+  redis?: Redis | Cluster | undefined;
+  prefix?: string;
   /** reads a private key file (tests) */
   readFile?: (path: string) => string;
 }
@@ -53,11 +57,12 @@ const JSON_TYPE = 'application/json';
 /** How the API calls are authorised, and so how their refusals read. */
 type ApiAuth =
   | { kind: 'public-token' | 'passcode'; headers: Record<string, string> }
-  | { kind: 'inbox'; headers: Record<string, string>; client: Faspex5ApiClient };
+  | { kind: 'inbox'; headers: Record<string, string>; client: Faspex5ApiClient; session: Faspex5Session; box: PackageLink['box'] };
 
-export function createFaspex5Client({ http, config, logger, readFile }: Faspex5ClientDeps): Faspex5Client {
+export function createFaspex5Client({ http, config, logger, readFile, redis, prefix }: Faspex5ClientDeps): Faspex5Client {
   // Parsed once: a malformed FASPEX5_CLIENTS stops the worker at start, not at the first link.
   const clients = parseFaspex5Clients(config.faspex5Clients);
+  const sessions = new Map([...clients.values()].map((client) => [client.server, new Faspex5Session({ http, client, logger, redis, prefix, readFile })]));
 
   const get = (req: Omit<HttpRequest, 'method'>) => http.request({ method: 'GET', ...req });
   const post = (req: Omit<HttpRequest, 'method'>) => http.request({ method: 'POST', ...req });
@@ -140,25 +145,9 @@ export function createFaspex5Client({ http, config, logger, readFile }: Faspex5C
       throw permanent('CREDENTIALS_MISSING',
         `this is a link to a registered user's Faspex 5 inbox on ${link.server}; downloading it needs an API client for that server in FASPEX5_CLIENTS (see docs/faspex5.md)`);
     }
-    if (client.clientSecret !== undefined) registerSecret(client.clientSecret);
-    const assertion = jwtAssertion({ clientId: client.clientId, user: client.user, key: loadPrivateKey(client, readFile) });
-    const host = new URL(link.baseUrl).host;
-    let token: string;
-    try {
-      const res = await post({
-        url: `${link.baseUrl}/auth/token`, what: 'an access token (JWT)', body: jwtTokenForm(client.clientId, assertion, client.clientSecret),
-        headers: { 'content-type': FORM_TYPE, accept: JSON_TYPE }, signal,
-      });
-      token = readAccessToken(res.body, host);
-    } catch (err) {
-      if (isStatus(err, 400) || isStatus(err, 401) || isStatus(err, 403)) {
-        throw permanent('AUTH_FAILED',
-          `Faspex server ${host} refused the JWT of API client ${client.clientId} for user ${client.user} (${statusOf(err)}): check FASPEX5_CLIENTS, ` +
-          "that JWT is enabled for this API client, and that the key's public half is registered for the user", { host, status: statusOf(err) });
-      }
-      throw err;
-    }
-    return download(link, link.baseUrl, link.packageId, { kind: 'inbox', headers: { authorization: `Bearer ${token}` }, client }, signal);
+    const session = sessions.get(link.server)!;
+    // one new token when the cached one is refused (401), then the refusal stands
+    return session.authorised((headers) => download(link, link.baseUrl, link.packageId, { kind: 'inbox', headers, client, session, box: link.box }, signal), signal);
   }
 
   async function download(link: PackageLink, baseUrl: string, packageId: string, auth: ApiAuth, signal?: AbortSignal): Promise<ResolvedPackage> {
@@ -167,7 +156,7 @@ export function createFaspex5Client({ http, config, logger, readFile }: Faspex5C
     const headers = { accept: JSON_TYPE, ...auth.headers };
     try {
       const info = readPackageInfo(parseJson((await get({ url: api, what: 'the package description', headers, maxBytes: XML_MAX_BYTES, signal })).body, host), host);
-      const query = new URLSearchParams({ type: 'received', transfer_type: 'connect', ...recipientQuery(info, auth.kind === 'inbox' ? auth.client.user : undefined) });
+      const query = new URLSearchParams({ type: 'received', transfer_type: 'connect', ...(await recipientFor(info, auth, signal)) });
       const res = await post({
         url: `${api}/transfer_spec/download?${query.toString()}`, what: 'the download transfer spec', body: '{}',
         headers: { ...headers, 'content-type': JSON_TYPE }, maxBytes: XML_MAX_BYTES, signal,
@@ -176,6 +165,20 @@ export function createFaspex5Client({ http, config, logger, readFile }: Faspex5C
     } catch (err) {
       throw apiRefused(err, host, packageId, auth);
     }
+  }
+
+  /**
+   * Public links: the first recipient, as ascli does. A user's: the entry of the box the package
+   * was found in, else the user's own, else the entry of a box the user reads (looked up only then).
+   */
+  async function recipientFor(info: Faspex5PackageInfo, auth: ApiAuth, signal?: AbortSignal) {
+    if (auth.kind !== 'inbox') return recipientQuery(info);
+    const user = auth.client.user;
+    if (auth.box) return recipientQuery(info, user, { box: auth.box });
+    const own = recipientQuery(info, user);
+    const mine = (info.recipients ?? []).some((r) => r.recipient_type === 'user' && (r.name === user || r.email === user));
+    if (mine || !(info.recipients ?? []).some((r) => r.recipient_type === 'workgroup' || r.recipient_type === 'shared_inbox')) return own;
+    return recipientQuery(info, user, { boxes: await auth.session.memberBoxes(signal) });
   }
 
   return {

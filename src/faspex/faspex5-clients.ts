@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { permanent } from '../errors.js';
 import { registerSecret } from '../log/secrets.js';
 import { canonicalHost } from './allowlist.js';
+import { boxLabel, parseBackfill, parseBoxSpec, type Backfill, type BoxSpec } from './faspex5-box-spec.js';
 
 export interface Faspex5ApiClient {
   /** `host[:port]`, lower-case, as PackageLink.server */
@@ -27,6 +28,12 @@ export interface Faspex5ApiClient {
   privateKeyPassphrase?: string;
   /** sent with the token request only when set (a confidential API client) */
   clientSecret?: string;
+  /** the boxes a sweep reads (default: the own inbox) */
+  boxes: BoxSpec[];
+  /** this server's sweep period; undefined: FASPEX5_SWEEP_SECONDS */
+  sweepSeconds?: number;
+  /** what the first sweep of a new box does */
+  backfill: Backfill;
 }
 
 const clientSchema = z.strictObject({
@@ -35,6 +42,9 @@ const clientSchema = z.strictObject({
   private_key_file: z.string().trim().min(1, 'private_key_file is empty'),
   private_key_passphrase: z.string().min(1).optional(),
   client_secret: z.string().min(1).optional(),
+  boxes: z.array(z.string()).min(1, 'boxes is empty (leave it out for ["inbox"])').optional(),
+  sweep_seconds: z.number().int().min(5, 'sweep_seconds must be at least 5').max(86_400, 'sweep_seconds must be at most 86400').optional(),
+  backfill: z.string().optional(),
 });
 
 const clientsSchema = z.record(z.string().min(1), clientSchema);
@@ -60,6 +70,11 @@ export function parseFaspex5Clients(raw: string | undefined, cwd: string = proce
   for (const [key, c] of Object.entries(parsed.data)) {
     const server = serverKey(key);
     if (clients.has(server)) throw permanent('CONFIG', `FASPEX5_CLIENTS names ${server} twice`);
+    const where = `FASPEX5_CLIENTS at ${server}`;
+    const boxes = (c.boxes ?? ['inbox']).map((b) => parseBoxSpec(b, where));
+    const labels = boxes.map(boxLabel);
+    const twice = labels.find((l, i) => labels.indexOf(l) !== i);
+    if (twice) throw permanent('CONFIG', `${where}: box "${twice}" is named twice`);
     registerSecret(c.private_key_passphrase);
     registerSecret(c.client_secret);
     clients.set(server, {
@@ -69,6 +84,9 @@ export function parseFaspex5Clients(raw: string | undefined, cwd: string = proce
       privateKeyFile: isAbsolute(c.private_key_file) ? c.private_key_file : resolve(cwd, c.private_key_file),
       ...(c.private_key_passphrase === undefined ? {} : { privateKeyPassphrase: c.private_key_passphrase }),
       ...(c.client_secret === undefined ? {} : { clientSecret: c.client_secret }),
+      boxes,
+      ...(c.sweep_seconds === undefined ? {} : { sweepSeconds: c.sweep_seconds }),
+      backfill: parseBackfill(c.backfill, where),
     });
   }
   return clients;

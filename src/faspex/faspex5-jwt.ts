@@ -36,7 +36,7 @@ export function jwtAssertion(input: JwtInput): string {
 }
 
 /** Reads the client's PEM private key; errors name FASPEX5_CLIENTS and the file, never its content. */
-export function loadPrivateKey(client: Faspex5ApiClient, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): KeyObject {
+export function loadPrivateKey(client: Pick<Faspex5ApiClient, 'server' | 'privateKeyFile' | 'privateKeyPassphrase'>, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): KeyObject {
   const where = `the private_key_file of ${client.server} in FASPEX5_CLIENTS (${client.privateKeyFile})`;
   let pem: string;
   try {

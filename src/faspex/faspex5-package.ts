@@ -11,6 +11,7 @@ import { permanent } from '../errors.js';
 import type { Cipher, TransferSpec } from '../fasp/transfer-spec.js';
 import { registerSecret } from '../log/secrets.js';
 import type { PackageLink } from './link.js';
+import { pickRecipient, type RecipientChoice, type RecipientQuery } from './faspex5-recipient.js';
 import type { ResolvedPackage } from './resolved-package.js';
 
 const id = z.union([z.string().min(1), z.number().int()]).transform(String);
@@ -108,23 +109,14 @@ export function readPackageInfo(json: unknown, host: string): Faspex5PackageInfo
   return parsed.data;
 }
 
-export type RecipientQuery = { recipient_user_id: string } | { recipient_workgroup_id: string } | Record<string, never>;
+export type { RecipientQuery } from './faspex5-recipient.js';
 
 /**
- * Which recipient the download is for: Faspex answers "Not authorized" without it when the
- * package went to a user, a workgroup or a shared inbox. `asUser` (inbox links) picks that
- * user's entry; otherwise the first recipient is used, as ascli does.
+ * Which recipient the download is for (faspex5-recipient.ts): the box's entry when the package
+ * was found in a box, else the user's own, else a box the user reads, else the first recipient.
  */
-export function recipientQuery(info: Faspex5PackageInfo, asUser?: string): RecipientQuery {
-  const recipients = info.recipients ?? [];
-  const wanted = asUser?.toLowerCase();
-  const mine = wanted === undefined ? undefined
-    : recipients.find((r) => r.recipient_type === 'user' && (r.name?.toLowerCase() === wanted || r.email?.toLowerCase() === wanted));
-  const r = mine ?? recipients[0];
-  if (!r?.id) return {};
-  if (r.recipient_type === 'user' || (r.recipient_type === undefined && mine)) return { recipient_user_id: r.id };
-  if (r.recipient_type === 'workgroup' || r.recipient_type === 'shared_inbox') return { recipient_workgroup_id: r.id };
-  return {};
+export function recipientQuery(info: Faspex5PackageInfo, asUser?: string, choice: Omit<RecipientChoice, 'user'> = {}): RecipientQuery {
+  return pickRecipient(info.recipients ?? [], { user: asUser, ...choice });
 }
 
 function senderName(info: Faspex5PackageInfo): string | undefined {

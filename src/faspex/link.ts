@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { permanent } from '../errors.js';
 import { registerSecret } from '../log/secrets.js';
 import { canonicalHost } from './allowlist.js';
+import type { BoxKind } from './faspex5-box-spec.js';
 
 export type LinkKind = 'faspex4-external' | 'faspex4-received' | 'faspex5-public' | 'faspex5-inbox' | 'fasp-url';
 
@@ -25,6 +26,11 @@ export interface PackageLink {
   passcode?: string;
   /** Faspex 5 public link: the raw `context` value, sent back to the server as received */
   context?: string;
+  /**
+   * Faspex 5 inbox: the box a sweep found the package in (from the job, never from a URL), so the
+   * download is made as that box's recipient entry (src/faspex/faspex5-recipient.ts)
+   */
+  box?: { kind: BoxKind; id?: string | undefined } | undefined;
 }
 
 export type LinkVerdict =

@@ -5,6 +5,7 @@
  * Extending: a new client registers the kinds it handles in `handlers` below; nothing else
  * changes.
  */
+import type { Cluster, Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import type { FaspexConfig } from '../config/config.js';
 import { permanent } from '../errors.js';
@@ -18,6 +19,9 @@ import type { PackageResolver, ResolvedPackage } from './resolved-package.js';
 export interface ResolverOptions {
   /** replaces the agent built from config (tests: count or refuse connections) */
   dispatcher?: Dispatcher;
+  /** shares Faspex 5 API access tokens between processes */
+  redis?: Redis | Cluster | undefined;
+  prefix?: string;
 }
 
 export interface ClosableResolver extends PackageResolver {
@@ -30,7 +34,7 @@ type Handler = (link: PackageLink, signal?: AbortSignal) => Promise<ResolvedPack
 export function createResolver(config: FaspexConfig, logger: Logger, options: ResolverOptions = {}): ClosableResolver {
   const http = createFaspexHttp(config, logger, options.dispatcher ? { dispatcher: options.dispatcher } : {});
   const faspex4 = createFaspex4Client({ http, config, logger });
-  const faspex5: Handler = createFaspex5Client({ http, config, logger }).resolve;
+  const faspex5: Handler = createFaspex5Client({ http, config, logger, redis: options.redis, prefix: options.prefix }).resolve;
 
   const handlers: Record<LinkKind, Handler> = {
     'faspex4-external': faspex4.resolve,

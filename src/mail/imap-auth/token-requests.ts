@@ -119,11 +119,5 @@ function oneLine(text: string): string {
   return flat.length > MAX_REASON ? `${flat.slice(0, MAX_REASON)}…` : flat;
 }
 
-/**
- * Whether a cached token is still good for a new connection: it must outlive the login by a
- * margin. The margin is a fraction of short lifetimes, so a 5-minute token is not "always due".
- */
-export function isFresh(token: Pick<AccessToken, 'expiresAt'>, now: number, lifetimeMs: number, marginMs = 5 * 60_000): boolean {
-  const margin = Math.min(marginMs, Math.max(0, lifetimeMs) / 4);
-  return token.expiresAt - margin > now;
-}
+/** Whether a cached token is still good for a new connection (src/http/shared-token.ts). */
+export { isFresh } from '../../http/shared-token.js';

@@ -11,17 +11,18 @@
  *    of the configured refresh token: configuring a new one starts afresh.
  * Every token, assertion and secret is registered with the secrets registry before use.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
 import type { ProxySettings } from '../../http/proxy.js';
+import { SharedTokenCache } from '../../http/shared-token.js';
 import type { Logger } from '../../log/logger.js';
 import { registerSecret } from '../../log/secrets.js';
 import { GOOGLE_TOKEN_URL, secretsOf, type ImapAuth, type OAuthProvider } from './auth-config.js';
 import { KeyMaterialError, parseCertificateCredential, parseServiceAccountKey } from './key-material.js';
 import { createTokenEndpoint, type TokenEndpoint } from './token-endpoint.js';
 import {
-  clientAssertionRequest, clientSecretRequest, isFresh, refreshTokenRequest, serviceAccountRequest, type AccessToken, type TokenRequest,
+  clientAssertionRequest, clientSecretRequest, refreshTokenRequest, serviceAccountRequest, type AccessToken, type TokenRequest,
 } from './token-requests.js';
 
 /** What imapflow's `auth` option takes. */
@@ -70,7 +71,6 @@ export interface ImapAuthSourceOptions {
 }
 
 const LOCK_MS = 15_000;
-const WAIT_POLL_MS = 100;
 
 export function createImapAuthSource(o: ImapAuthSourceOptions): ImapAuthSource {
   for (const s of secretsOf(o.auth)) registerSecret(s);
@@ -91,11 +91,12 @@ class OAuthTokenSource implements ImapAuthSource {
   readonly renewable = true;
   private readonly endpoint: TokenEndpoint;
   private readonly grant: Grant;
-  private readonly keys: { token: string; lock: string; refresh: string | undefined };
+  private readonly keys: { refresh: string | undefined };
+  /** the access token, in the process and in Redis (`<base>:token`, `<base>:token:lock`) */
+  private readonly cache: SharedTokenCache;
+  private lastToken: string | undefined;
   /** the configured refresh token, or the latest one rotated in (Redis holds it across restarts) */
   private refreshToken: string | undefined;
-  private cached: { token: AccessToken; lifetimeMs: number } | undefined;
-  private inflight: Promise<AccessToken> | undefined;
 
   constructor(private readonly user: string, provider: OAuthProvider, private readonly o: ImapAuthSourceOptions) {
     const read = o.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
@@ -105,64 +106,24 @@ class OAuthTokenSource implements ImapAuthSource {
     this.refreshToken = seed;
     const id = hash(identity).slice(0, 24);
     const base = `${o.prefix ?? 'faspex-ingest'}:imap-oauth:${id}`;
-    this.keys = { token: `${base}:token`, lock: `${base}:lock`, refresh: seed ? `${base}:refresh:${hash(seed).slice(0, 16)}` : undefined };
+    this.keys = { refresh: seed ? `${base}:refresh:${hash(seed).slice(0, 16)}` : undefined };
+    this.cache = new SharedTokenCache({ redis: o.redis, key: `${base}:token`, lockKey: `${base}:lock`, lockMs: LOCK_MS });
     this.endpoint = createTokenEndpoint({ tokenUrl, caFile: o.caFile, timeoutMs: o.timeoutMs ?? 30_000, proxy: o.proxy, logger: o.logger });
   }
 
   async login(): Promise<ImapLogin> {
-    const token = await this.token();
+    const token = await this.cache.get(() => this.fetch());
+    this.lastToken = token.accessToken;
     return { user: this.user, accessToken: token.accessToken };
   }
 
   async refused(): Promise<void> {
-    const dropped = this.cached?.token.accessToken;
-    this.cached = undefined;
     // only the refused token: another process may already have put a fresh one there
-    if (dropped && this.o.redis) await this.o.redis.eval(DEL_TOKEN_IF_EQUAL, 1, this.keys.token, dropped).catch(() => undefined);
+    await this.cache.drop(this.lastToken);
   }
 
   async close(): Promise<void> {
     await this.endpoint.close();
-  }
-
-  private async token(): Promise<AccessToken> {
-    const now = Date.now();
-    if (this.cached && isFresh(this.cached.token, now, this.cached.lifetimeMs)) return this.cached.token;
-    this.inflight ??= this.obtain().finally(() => (this.inflight = undefined));
-    return this.inflight;
-  }
-
-  private async obtain(): Promise<AccessToken> {
-    const redis = this.o.redis;
-    if (!redis) return this.fetch();
-    const shared = await this.shared();
-    if (shared) return shared;
-    const lock = randomUUID();
-    const deadline = Date.now() + LOCK_MS;
-    while (!(await redis.set(this.keys.lock, lock, 'PX', LOCK_MS, 'NX'))) {
-      // another process is fetching: take its token rather than ask the endpoint again
-      await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
-      const theirs = await this.shared();
-      if (theirs) return theirs;
-      if (Date.now() > deadline) break;
-    }
-    try {
-      const again = await this.shared();
-      return again ?? (await this.fetch());
-    } finally {
-      await redis.eval(DEL_IF_EQUAL, 1, this.keys.lock, lock).catch(() => undefined);
-    }
-  }
-
-  private async shared(): Promise<AccessToken | undefined> {
-    const raw = await this.o.redis!.get(this.keys.token);
-    if (!raw) return undefined;
-    const entry = JSON.parse(raw) as { accessToken: string; expiresAt: number; lifetimeMs: number };
-    registerSecret(entry.accessToken);
-    const token = { accessToken: entry.accessToken, expiresAt: entry.expiresAt };
-    if (!isFresh(token, Date.now(), entry.lifetimeMs)) return undefined;
-    this.cached = { token, lifetimeMs: entry.lifetimeMs };
-    return token;
   }
 
   private async fetch(): Promise<AccessToken> {
@@ -181,19 +142,11 @@ class OAuthTokenSource implements ImapAuthSource {
       this.refreshToken = token.refreshToken;
       this.o.logger.info('the token endpoint rotated the refresh token; the new one is kept');
     }
-    if (redis) {
-      const ttl = Math.max(1, token.expiresAt - Date.now());
-      await redis.set(this.keys.token, JSON.stringify({ accessToken: token.accessToken, expiresAt: token.expiresAt, lifetimeMs }), 'PX', ttl);
-    }
-    this.cached = { token, lifetimeMs };
     this.o.logger.info({ expiresInS: Math.round(lifetimeMs / 1000) }, 'obtained a mailbox access token');
     return token;
   }
 }
 
-const DEL_IF_EQUAL = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
-const DEL_TOKEN_IF_EQUAL = `local v = redis.call('GET', KEYS[1])
-if v and cjson.decode(v).accessToken == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 function hash(text: string): string {
   return createHash('sha256').update(text).digest('hex');

@@ -6,10 +6,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   linkWith, makeApiClient, makePackage, type Faspex5AddSpec, type Faspex5ApiClientInfo, type Faspex5AuthMode, type Faspex5Fault,
-  type Faspex5Package, type Faspex5State,
+  type Faspex5Box, type Faspex5Package, type Faspex5State, type Faspex5Status,
 } from './faspex5-sim.js';
 import type { PackageStore, SimPackage } from './store.js';
 
+export type { Faspex5Box, Faspex5Status } from './faspex5-sim.js';
 export type { Faspex5AddSpec, Faspex5ApiClientInfo, Faspex5AuthMode, Faspex5Fault, Faspex5Package, Faspex5SimOptions } from './faspex5-sim.js';
 
 export interface Faspex5Sim {
@@ -23,6 +24,12 @@ export interface Faspex5Sim {
   clientsJson(dir: string, clients: Faspex5ApiClientInfo[], server?: string): string;
   /** a public link to `pkg` whose context differs (e.g. { passcode: 'wrong' }) */
   linkWith(pkg: Faspex5Package, changes: Record<string, unknown>): string;
+  /** a shared inbox or workgroup (made when new) with these members (user → access; default standard) */
+  addBox(type: Faspex5Box['type'], name: string, members?: Record<string, Faspex5Box['members'] extends Map<string, infer A> ? A : never>): Faspex5Box;
+  /** moves a package to another status (its last_modified moves too) */
+  setStatus(pkg: Faspex5Package, status: Faspex5Status): void;
+  /** the package is purged: no list shows it any more */
+  purge(pkg: Faspex5Package): void;
   /** sets, or with null clears, the faults of a package (or of every request, '*') */
   fault(target: Faspex5Package | '*', fault: Faspex5Fault | null): void;
   /** access tokens and authorization codes issued so far */
@@ -50,6 +57,18 @@ export function createFaspex5Sim({ state, store, baseUrl, server, defaultUser, f
       const names = (spec.recipients ?? [defaultUser]).map((r) => (typeof r === 'string' ? r : r.name));
       const stored = store.add({ ...spec, recipients: names }, { baseUrl, defaultRecipient: defaultUser, faspUrl });
       return makePackage(state, String(nextId++), stored, spec, defaultUser, baseUrl);
+    },
+    addBox(type, name, members = {}) {
+      const box = state.box(type, name);
+      for (const [user, access] of Object.entries(members)) box.members.set(user, access);
+      return box;
+    },
+    setStatus(pkg, status) {
+      pkg.status = status;
+      pkg.lastModified = new Date().toISOString();
+    },
+    purge(pkg) {
+      state.packages.delete(pkg.id);
     },
     addApiClient: (options = {}) => makeApiClient(state, options.user ?? defaultUser, options.clientId),
     clientsJson(dir, clients, key = server) {

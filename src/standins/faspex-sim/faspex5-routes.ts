@@ -11,6 +11,7 @@
 import { createHash, randomBytes, verify } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tokenFor, type FaspTarget } from './documents.js';
+import { canRead, routeBoxes, userSees } from './faspex5-box-routes.js';
 import { applyFault, send, type SimFault } from './faults.js';
 import type { AccessGrant, Faspex5Endpoint, Faspex5Package, Faspex5State } from './faspex5-sim.js';
 
@@ -38,7 +39,9 @@ export async function routeFaspex5(req: IncomingMessage, res: Res, body: string,
   const path = url.pathname.replace(/\/+$/, '');
   const pkgMatch = /^\/api\/v5\/packages\/([^/]+)(\/transfer_spec\/download)?$/.exec(path.slice(p.length));
   const pkg = pkgMatch ? ctx.state.packages.get(decodeURIComponent(pkgMatch[1]!)) : undefined;
-  const endpoint: Faspex5Endpoint = path === p || path.startsWith(`${p}/public`) ? 'link' : path === `${p}/config.js` ? 'config'
+  const apiPath = path.startsWith(`${p}/api/v5/`) ? path.slice(`${p}/api/v5`.length) : undefined;
+  const list = apiPath !== undefined && !pkgMatch && apiPath !== '/configuration/ping';
+  const endpoint: Faspex5Endpoint = list ? 'list' : path === p || path.startsWith(`${p}/public`) ? 'link' : path === `${p}/config.js` ? 'config'
     : path === `${p}/auth/authorize_public_link` ? 'authorize' : path === `${p}/auth/token` ? 'token'
       : path === `${p}/api/v5/configuration/ping` ? 'ping' : pkgMatch?.[2] ? 'transfer-spec' : 'package';
   const linkPkg = endpoint === 'link' || endpoint === 'authorize' ? packageOfContext(ctx, url.searchParams.get(endpoint === 'link' ? 'context' : 'state')) : undefined;
@@ -53,6 +56,10 @@ export async function routeFaspex5(req: IncomingMessage, res: Res, body: string,
   }
   if (req.method === 'GET' && endpoint === 'authorize' && ctx.state.auth === 'oauth-code') return authorize(res, ctx, url);
   if (req.method === 'POST' && endpoint === 'token') return token(req, res, ctx, body);
+  if (list && req.method === 'GET') {
+    const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (routeBoxes(res, ctx.state, apiPath, url, bearer === undefined ? undefined : ctx.state.tokens.get(bearer))) return;
+  }
   if (pkgMatch && req.method === (endpoint === 'transfer-spec' ? 'POST' : 'GET')) return api(req, res, ctx, url, body, pkg, endpoint === 'transfer-spec');
   json(res, 404, { error: 'not_found' });
 }
@@ -158,10 +165,13 @@ function api(req: IncomingMessage, res: Res, ctx: Faspex5RouteContext, url: URL,
   if (grant === 'expired') return json(res, 401, { error: 'unauthorized', message: 'Link expired' });
   if (!pkg || has(pkg, ctx, 'deleted')) return json(res, 404, { error: 'not_found', message: 'Package not found' });
   if (grant === 'forbidden') return json(res, 403, { error: 'forbidden', message: 'PasscodeAccessForbidden' });
-  if (grant.kind === 'public' ? grant.packageId !== pkg.id : !pkg.recipients.some((r) => r.type === 'user' && r.name === grant.user)) {
+  if (grant.kind === 'public' ? grant.packageId !== pkg.id : !userSees(ctx.state, pkg, grant.user)) {
     return json(res, 403, { error: 'forbidden', message: 'Not authorized' });
   }
   if (!spec) return json(res, 200, packageJson(ctx, pkg));
+  // faspex5-boxes.md §6: 1051 for a package being deleted, 1054 for one not ready
+  if (pkg.status === 'deleted' || pkg.status === 'deleting') return json(res, 403, { error: 'CannotDownloadDeletedPackage', code: 1051, message: 'Unable to download package either the package is in pending deletion state or contents don\'t exists' });
+  if (pkg.status !== 'completed' && pkg.status !== 'expiring') return json(res, 400, { error: 'PackageNotDownloadable', code: 1054, message: 'Package unavailable for download. Please retry later.' });
 
   const q = url.searchParams;
   if (q.get('type') !== 'received' || q.get('transfer_type') !== 'connect') return json(res, 400, { error: 'bad_request', message: 'type and transfer_type are required' });
@@ -177,7 +187,10 @@ function api(req: IncomingMessage, res: Res, ctx: Faspex5RouteContext, url: URL,
   const groupId = q.get('recipient_workgroup_id');
   const named = pkg.recipients.find((r) => (r.type === 'user' && r.id === userId) || (r.type !== 'user' && r.type !== 'external_user' && r.id === groupId));
   const mustName = pkg.recipients.some((r) => r.type !== 'external_user');
-  if ((mustName && !named) || (grant.kind === 'user' && named?.type === 'user' && named.name !== grant.user)) return json(res, 403, { error: 'forbidden', message: 'Not authorized' });
+  // as a user: their own entry, or a box they may read (a submit-only member may not download)
+  const box = named && named.type !== 'user' && named.type !== 'external_user' ? ctx.state.boxes.get(named.id) : undefined;
+  const mayAct = grant.kind !== 'user' || !named || (named.type === 'user' ? named.name === grant.user : box !== undefined && canRead(box, grant.user));
+  if ((mustName && !named) || !mayAct) return json(res, 403, { error: 'forbidden', message: 'Not authorized' });
   json(res, 201, transferSpecJson(ctx, pkg));
 }
 
@@ -194,7 +207,7 @@ function authorise(req: IncomingMessage, ctx: Faspex5RouteContext, pkg: Faspex5P
 
 function packageJson(_ctx: Faspex5RouteContext, pkg: Faspex5Package) {
   return {
-    id: pkg.id, title: pkg.title, note: pkg.note, state: 'released', release_policy: 'now',
+    id: pkg.id, title: pkg.title, note: pkg.note, state: 'released', status: pkg.status, release_policy: 'now', created_time: pkg.createdAt,
     total_bytes: pkg.stored.totalBytes, total_files: pkg.stored.files.length, package_uuid: pkg.stored.uuid,
     sender: { id: '1', name: pkg.sender, email: pkg.sender },
     recipients: pkg.recipients.map((r) => ({ id: r.id, name: r.name, recipient_type: r.type })),

@@ -13,7 +13,7 @@ import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import type { AddPackageSpec, SimPackage } from './store.js';
 
 export type Faspex5AuthMode = 'oauth-code' | 'passcode-header';
-export type Faspex5Endpoint = 'link' | 'config' | 'authorize' | 'token' | 'package' | 'transfer-spec' | 'ping' | 'any';
+export type Faspex5Endpoint = 'link' | 'config' | 'authorize' | 'token' | 'package' | 'transfer-spec' | 'ping' | 'list' | 'any';
 
 export type Faspex5Fault =
   /** the public link has expired: authorize answers with action_message, the Passcode flow with 401 */
@@ -45,8 +45,24 @@ export interface Faspex5Recipient {
   type: 'user' | 'workgroup' | 'shared_inbox' | 'external_user';
 }
 
+/** Faspex 5 package status values (faspex5-boxes.md §3); the simulator's packages start `completed`. */
+export type Faspex5Status = 'completed' | 'uploading' | 'transferring' | 'failed' | 'expiring' | 'deleting' | 'deleted' | 'processing';
+
+/** A shared inbox or workgroup, with its members and their access. */
+export interface Faspex5Box {
+  id: string;
+  name: string;
+  type: 'shared_inbox' | 'workgroup';
+  /** user name → access (`submit_only` may only send to it) */
+  members: Map<string, 'submit_only' | 'standard' | 'shared_inbox_admin' | 'workgroup_admin'>;
+}
+
 export interface Faspex5Package {
   id: string;
+  /** changed by tests: only `completed` is downloadable */
+  status: Faspex5Status;
+  createdAt: string;
+  lastModified: string;
   stored: SimPackage;
   title: string;
   note: string | undefined;
@@ -78,6 +94,10 @@ export interface Faspex5AddSpec extends Omit<AddPackageSpec, 'recipients'> {
   /** user names, or typed recipients; default: the first sim user */
   recipients?: Array<string | { name: string; type: Faspex5Recipient['type'] }>;
   passcode?: string;
+  /** default `completed` */
+  status?: Faspex5Status;
+  /** ISO time; default now */
+  createdAt?: string;
 }
 
 export interface Faspex5State {
@@ -91,7 +111,15 @@ export interface Faspex5State {
   readonly codes: Map<string, { packageId: string; used: boolean; exp: number }>;
   readonly tokens: Map<string, AccessGrant>;
   readonly faults: Map<string, Faspex5Fault[]>;
+  /** shared inboxes and workgroups by id */
+  readonly boxes: Map<string, Faspex5Box>;
+  /** the package list calls served (path and query), for tests that check paging and filters */
+  readonly listCalls: string[];
+  /** the most packages one list page holds, whatever `limit` asks (default 100) */
+  pageMax: number;
   userId(name: string): string;
+  /** the box of this type and exact name, made (with no members) when new */
+  box(type: Faspex5Box['type'], name: string): Faspex5Box;
   faultsFor(pkg: Faspex5Package | undefined): Faspex5Fault[];
 }
 
@@ -108,6 +136,16 @@ export function createFaspex5State(prefix: string, options: Faspex5SimOptions = 
     codes: new Map(),
     tokens: new Map(),
     faults,
+    boxes: new Map(),
+    listCalls: [],
+    pageMax: 100,
+    box(type, name) {
+      const found = [...this.boxes.values()].find((b) => b.type === type && b.name === name);
+      if (found) return found;
+      const made: Faspex5Box = { id: String(900 + this.boxes.size), name, type, members: new Map() };
+      this.boxes.set(made.id, made);
+      return made;
+    },
     userId(name) {
       if (!ids.has(name)) ids.set(name, String(100 + ids.size));
       return ids.get(name)!;
@@ -125,14 +163,16 @@ export function encodeContext(value: Record<string, unknown>): string {
 export function makePackage(state: Faspex5State, id: string, stored: SimPackage, spec: Faspex5AddSpec, defaultUser: string, baseUrl: string): Faspex5Package {
   const recipients = (spec.recipients ?? [defaultUser]).map((r, i): Faspex5Recipient => {
     const { name, type } = typeof r === 'string' ? { name: r, type: 'user' as const } : r;
-    return { id: type === 'user' ? state.userId(name) : String(900 + i), name, type };
+    const id = type === 'user' ? state.userId(name) : type === 'external_user' ? String(800 + i) : state.box(type, name).id;
+    return { id, name, type };
   });
+  const now = new Date().toISOString();
   const passcode = spec.passcode ?? randomBytes(20).toString('hex');
   const email = spec.externalRecipient ?? 'ext@partner.example';
   const context = encodeContext({ resource: 'packages', type: 'external_download_package', id, passcode, package_id: id, email });
   const query = `context=${encodeURIComponent(context)}`;
   const pkg: Faspex5Package = {
-    id, stored, title: spec.title, note: spec.note, sender: spec.sender ?? 'sender@example.com', recipients, passcode, context,
+    id, stored, status: spec.status ?? 'completed', createdAt: spec.createdAt ?? now, lastModified: now, title: spec.title, note: spec.note, sender: spec.sender ?? 'sender@example.com', recipients, passcode, context,
     links: { public: `${baseUrl}/public/package?${query}`, publicShort: `${baseUrl}?${query}`, inbox: `${baseUrl}/inbox/${id}` },
   };
   state.packages.set(id, pkg);
