@@ -20,7 +20,6 @@
  * A flag the operator already gives node (command line or NODE_OPTIONS) wins over ours.
  * Figures: docs/benchmarks.md ("Memory").
  */
-import { setFlagsFromString } from 'node:v8';
 
 /** commands that stay up; one-shot commands start as plain node (their start time matters more) */
 const LONG_RUNNING = new Set(['run', 'listen', 'work', 'dashboard', 'demo']);
@@ -57,6 +56,8 @@ export function planNodeMemory(o: { args: readonly string[]; execArgv: readonly 
  * execve refused, in which case the service runs with V8's defaults rather than not at all).
  */
 export function tuneNodeMemory(proc: NodeJS.Process = process): void {
+  // node:v8 only when a flag is set: every command passes through here, one-shot ones included
+  const setFlagsFromString = (flag: string) => proc.getBuiltinModule('node:v8').setFlagsFromString(flag);
   const execve = (proc as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }).execve;
   const plan = planNodeMemory({ args: proc.argv.slice(2), execArgv: proc.execArgv, nodeOptions: proc.env.NODE_OPTIONS, canExec: typeof execve === 'function' });
   if (plan.relaunchWith.length > 0) {

@@ -9,7 +9,6 @@ import { resolve as resolvePath } from 'node:path';
 import type { DestinationStream } from 'pino';
 import { formatBytes } from '../../ascp/units.js';
 import { environmentWithDotenv, loadConfig } from '../../config/config.js';
-import { parsePackageLink } from '../../faspex/link.js';
 import { maskText } from '../../log/secrets.js';
 import type { CliCommand } from '../command.js';
 
@@ -41,12 +40,13 @@ export const downloadCommand: CliCommand = {
       )
       .action(async (raw: string, options: Options) => {
         // loaded on use: --help and the offline commands must not pay for them
-        const [{ downloadWithRetries }, { locateAscp }, { createReporter }, { createResolver }, { chooseLogFormat, createLogger }] = await Promise.all([
+        const [{ downloadWithRetries }, { locateAscp }, { createReporter }, { createResolver }, { chooseLogFormat, createLogger }, { parsePackageLink }] = await Promise.all([
           import('../../ascp/download-package.js'),
           import('../../ascp/locate.js'),
           import('../../ascp/terminal-progress.js'),
           import('../../faspex/resolver.js'),
           import('../../log/logger.js'),
+          import('../../faspex/link.js'),
         ]);
         const config = loadConfig(environmentWithDotenv(io.env, io.cwd), 'download', io.cwd);
         if (options.to !== undefined) config.downloads.dir = resolvePath(io.cwd, options.to);

@@ -1,7 +1,6 @@
 import { environmentWithDotenv, loadConfig } from '../../config/config.js';
 import { permanent } from '../../errors.js';
 import { isLinkAllowed } from '../../faspex/allowlist.js';
-import { parsePackageLink } from '../../faspex/link.js';
 import { maskText } from '../../log/secrets.js';
 import type { CliCommand } from '../command.js';
 
@@ -17,7 +16,7 @@ export const enqueueCommand: CliCommand = {
       )
       .action(async (raw: string) => {
         // loaded on use: --help and the offline commands must not pay for them
-        const [{ withQueues }, { downloadJobOptions, enqueueDownloads }] = await Promise.all([import('../queue-session.js'), import('../../queue/producer.js')]);
+        const [{ withQueues }, { downloadJobOptions, enqueueDownloads }, { parsePackageLink }] = await Promise.all([import('../queue-session.js'), import('../../queue/producer.js'), import('../../faspex/link.js')]);
         const config = loadConfig(environmentWithDotenv(io.env, io.cwd), 'enqueue', io.cwd);
         const link = parsePackageLink(raw);
         if (!isLinkAllowed(link, config.faspex.allowedHosts)) {

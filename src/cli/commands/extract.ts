@@ -2,7 +2,6 @@
  * `extract [FILE.eml | -]`: the package links the listener would queue for one message, offline.
  * For checking a notification (or a gateway-mangled forward of one) before relying on it.
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config/config.js';
 import { maskText } from '../../log/secrets.js';
@@ -32,7 +31,7 @@ export const extractCommand: CliCommand = {
       )
       .action(async (file: string | undefined, options: Options) => {
         // loaded on use: --help and the offline commands must not pay for them
-        const [{ simpleParser }, { extractPackageLinks }] = await Promise.all([import('mailparser'), import('../../mail/extract/index.js')]);
+        const [{ simpleParser }, { extractPackageLinks }, { readFile }] = await Promise.all([import('mailparser'), import('../../mail/extract/index.js'), import('node:fs/promises')]);
         const config = loadConfig(io.env, 'offline', io.cwd);
         const source = file === undefined || file === '-' ? await readAll(io.stdin) : await readFile(resolve(io.cwd, file));
         const parsed = await simpleParser(source, { skipImageLinks: true });

@@ -5,7 +5,6 @@
  */
 import type { DestinationStream } from 'pino';
 import { environmentWithDotenv, loadConfig } from '../../config/config.js';
-import { parsePackageLink } from '../../faspex/link.js';
 import type { CliCommand } from '../command.js';
 import { checkFormat, renderTransfer, withTransferOutputOptions, type TransferOutputOptions as Options } from '../transfer-output.js';
 
@@ -35,7 +34,7 @@ export const resolveCommand: CliCommand = {
       )
       .action(async (raw: string, options: Options) => {
         // loaded on use: --help and the offline commands must not pay for them
-        const [{ createResolver }, { chooseLogFormat, createLogger }] = await Promise.all([import('../../faspex/resolver.js'), import('../../log/logger.js')]);
+        const [{ createResolver }, { chooseLogFormat, createLogger }, { parsePackageLink }] = await Promise.all([import('../../faspex/resolver.js'), import('../../log/logger.js'), import('../../faspex/link.js')]);
         checkFormat(options);
         const config = loadConfig(environmentWithDotenv(io.env, io.cwd), 'resolve', io.cwd);
         const link = parsePackageLink(raw);
