@@ -4,8 +4,12 @@
 // Plain JavaScript on purpose: bin/faspex-ingest imports it (in a source checkout only) before
 // any TypeScript has been compiled, and it must run without a TypeScript loader.
 //
-//   node scripts/build.mjs             compile src/ + workers/ to dist/ (npm run build, prepare)
-//   node scripts/build.mjs --if-stale  only when an input changed since the last build (tests)
+//   node scripts/build.mjs             compile src/ + workers/ to dist/ (npm run build, the Dockerfile)
+//   node scripts/build.mjs --if-stale  only when an input changed since the last build (tests, prepack)
+//
+// There is no `prepare` script: npm counts it as an install script of the packed tarball and
+// warns that it did not run it (and the tarball has no sources to build from). In a checkout,
+// bin/faspex-ingest builds dist/ at its first start instead.
 //
 // dist/.build-stamp holds a fingerprint (path, size, mtime) of every input as it was when the
 // build started; an input edited during or after a build changes the fingerprint, so the next
@@ -93,7 +97,7 @@ function copyAssets() {
  */
 export function build() {
   if (!existsSync(TSC)) {
-    process.stderr.write('faspex-ingest: cannot build dist/: typescript (a devDependency) is not installed. Run: npm ci\n(for a production install, build first and then drop the devDependencies: npm ci && npm prune --omit=dev)\n');
+    process.stderr.write('faspex-ingest: cannot build dist/: typescript (a devDependency) is not installed. Run: npm ci\n(for a production install, build first and then drop the devDependencies: npm ci && npm run build && npm prune --omit=dev)\n');
     return 1;
   }
   const before = fingerprint();

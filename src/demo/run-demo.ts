@@ -6,14 +6,16 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadServiceConfig } from '../config/config.js';
+import { IngestError } from '../errors.js';
 import { chooseLogFormat, createLogger } from '../log/logger.js';
 import { extractPackageLinks } from '../mail/extract/index.js';
 import { downloadJobOptions, enqueueDownloads } from '../queue/producer.js';
 import { startService } from '../service/run-service.js';
-import { startDovecot, type Dovecot } from '../standins/dovecot.js';
+import { DOVECOT_INSTALL_HINT, dovecotInstalled, startDovecot, type Dovecot } from '../standins/dovecot.js';
 import { createFaspexSim } from '../standins/faspex-sim/index.js';
 import { faspex4Notification } from '../standins/notification-mail.js';
-import { FAKE_ASCP } from '../../test/support/service-env.js';
+import { FAKE_ASCP } from '../standins/fake-ascp/records.js';
+import { findOnPath, missingTools, missingToolsMessage } from './demo-needs.js';
 
 export interface DemoOptions {
   dir: string;
@@ -35,6 +37,8 @@ const FAST_BPS = 40_000_000;
 
 export async function runDemo(options: DemoOptions): Promise<void> {
   const { out } = options;
+  const missing = missingTools((command) => findOnPath(command));
+  if (missing.length > 0) throw new IngestError('CONFIG', missingToolsMessage(missing), { retry: 'never' });
   const dir = resolve(options.dir);
   mkdirSync(dir, { recursive: true });
   out(`faspex-ingest demo — everything lives in ${dir}`);
@@ -50,9 +54,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   try {
     dovecot = await startDovecot({ user: 'ingest', password: 'demo-password' });
     out(`  IMAP: a real Dovecot on 127.0.0.1:${dovecot.imapPort} holding the sample notification mails`);
-  } catch {
-    out('  IMAP: Dovecot is not installed, so the sample mails go straight to the link extractor');
-    out('        (apt-get install -y dovecot-imapd dovecot-lmtpd to see the mail listener too)');
+  } catch (e) {
+    // The mail part is optional: without it the links are queued as the listener would queue them.
+    if (dovecotInstalled()) out(`  IMAP: Dovecot is installed but did not start (${(e as Error).message.split('\n').filter(Boolean).join(': ')}),`);
+    else out(`  IMAP: Dovecot is not installed (${DOVECOT_INSTALL_HINT} to see the mail listener too),`);
+    out('        so the sample mails go straight to the link extractor');
   }
 
   // The stand-in ascp reads these from its environment.

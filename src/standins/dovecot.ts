@@ -16,6 +16,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync, existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -58,8 +59,13 @@ export interface DovecotOptions {
   tls?: { certFile: string; keyFile: string };
 }
 
+/** The Debian dovecot binaries this launcher runs (dovecot-core; IMAP and LMTP come with dovecot-imapd/-lmtpd). */
+export function dovecotInstalled(): boolean {
+  return existsSync(DOVECOT) && existsSync(LDA);
+}
+
 export async function startDovecot(options: DovecotOptions = {}): Promise<Dovecot> {
-  if (!existsSync(DOVECOT)) throw new Error(`dovecot is not installed: ${DOVECOT_INSTALL_HINT}`);
+  if (!dovecotInstalled()) throw new Error(`dovecot is not installed: ${DOVECOT_INSTALL_HINT}`);
   const user = options.user ?? 'test';
   const password = options.password ?? 'secret';
   // unix socket paths are limited to 107 bytes: keep the dir short
@@ -187,8 +193,17 @@ function withTls(conf: string, tls: DovecotOptions['tls'], imapsPort: number): s
 }
 
 function currentUserIds() {
-  const name = process.env.USER ?? 'nobody';
+  // The account itself, not $USER: a container (docker run --user, buildah run) sets no USER.
+  const name = currentUserName();
   return { iu: name, ig: name, lu: name, mu: name, mg: name };
+}
+
+function currentUserName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'nobody'; // a uid with no passwd entry
+  }
 }
 
 async function lookupIds(user: string, group: string): Promise<{ uid: number; gid: number }> {

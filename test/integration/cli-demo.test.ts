@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
@@ -9,7 +9,7 @@ describe('demo', () => {
   afterAll(() => dir.remove());
 
   it('runs the whole pipeline on this machine and says which parts are stand-ins', async () => {
-    const r = await runCli(['demo', '--dir', join(dir.path, 'd'), '--dashboard-port', '0', '--exit'], { cwd: dir.path, timeoutMs: 120_000 });
+    const r = await runCli(['demo', '--dir', join(dir.path, 'd'), '--dashboard-port', '0', '--exit'], { cwd: dir.path, timeoutMs: 170_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('STAND-IN Faspex server');
@@ -21,5 +21,15 @@ describe('demo', () => {
     expect(complete).toHaveLength(3);
     // the Safe Links-wrapped notification was unwrapped and downloaded like the others
     expect(complete.some((f) => f.endsWith('Agency deck'))).toBe(true);
+  }, 180_000);
+
+  it('names the missing tools and the apt-get line before starting anything', async () => {
+    const emptyPath = join(dir.path, 'empty-path');
+    mkdirSync(emptyPath);
+    const r = await runCli(['demo', '--dir', join(dir.path, 'none'), '--dashboard-port', '0', '--exit'], { cwd: dir.path, env: { PATH: emptyPath } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('demo needs redis-server and openssl, not found on PATH');
+    expect(r.stderr).toContain('apt-get install -y redis-server openssl');
+    expect(existsSync(join(dir.path, 'none'))).toBe(false);
   });
 });
