@@ -47,6 +47,8 @@ export type ErrorCode =
   | 'CANCELLED'
   // a transfer cap (src/queue/transfer-caps.ts): the job waits, no attempt spent
   | 'CAPPED'
+  // the package is complete; ON_COMPLETE_COMMAND failed (retried on its own, src/handoff/)
+  | 'HANDOFF_FAILED'
   // anything else
   | 'UNSAFE_PATH'
   | 'NOT_SUPPORTED'

@@ -1,6 +1,6 @@
 /**
  * The download role: BullMQ workers on the `downloads` queue (and `notifications` when a
- * webhook is configured). Entry for `faspex-ingest work` and part of `run`.
+ * webhook is configured, `handoffs` when ON_COMPLETE_COMMAND is). Entry for `faspex-ingest work` and part of `run`.
  *
  * Failure contract:
  * - Start-up fails (and the process exits non-zero with one line) when ascp or its token key
@@ -26,7 +26,7 @@ import type { createDownloadProcessor, DownloadOutcomeListener } from '../src/qu
 import { renameJob } from '../src/queue/job-name.js';
 import { TransferSlots } from '../src/queue/transfer-slots.js';
 import { createNotifyProcessor, notifyJobOptions } from '../src/queue/notify-processor.js';
-import { JOB, QUEUE, type DownloadJobData, type NotifyJobData } from '../src/queue/queues.js';
+import { handoffJobId, JOB, QUEUE, type DownloadJobData, type HandoffJobData, type NotifyJobData } from '../src/queue/queues.js';
 import { WorkerManager } from '../src/queue/worker-manager.js';
 import type { Role } from '../src/service/role.js';
 import type { ServiceContext } from '../src/service/service-context.js';
@@ -57,7 +57,11 @@ export async function startDownloader(ctx: ServiceContext, options: DownloaderOp
         metrics.bytesDownloaded.inc(result.bytesTransferred);
         metrics.downloadDuration.observe(seconds);
       }
+      await handOff(ctx, job, result);
       await notify(ctx, job, 'completed', { folder: result.folder, manifest: result.manifest });
+    },
+    waitingForSpace(_job: Job<DownloadJobData>, cause: 'before_start' | 'disk_full') {
+      metrics.diskSpaceWaits.inc({ cause });
     },
     async failed(job: Job<DownloadJobData>, error: IngestError, final: boolean) {
       if (!final) return;
@@ -85,8 +89,13 @@ export async function startDownloader(ctx: ServiceContext, options: DownloaderOp
       },
     ));
   manager.register(QUEUE.downloads, async (job: Job<DownloadJobData>, token?: string, signal?: AbortSignal) => (await loadProcessor())(job, token, signal), { concurrency: config.workers.concurrency });
+  if (config.workers.onComplete) {
+    const command = config.workers.onComplete;
+    const handoffs = import('../src/queue/handoff-processor.js').then((m) => m.createHandoffProcessor({ command, downloadDir: config.downloads.dir, downloads: ctx.queues.downloads, logger: logger.child({ role: 'handoff' }) }));
+    manager.register(QUEUE.handoffs, async (job: Job<HandoffJobData>, token?: string, signal?: AbortSignal) => (await handoffs)(job, token, signal), { concurrency: config.workers.concurrency });
+  }
   if (config.workers.webhookUrl) {
-    manager.register(QUEUE.notifications, createNotifyProcessor(config.workers.webhookUrl, logger, { proxy: config.proxy }), { concurrency: 2 });
+    manager.register(QUEUE.notifications, createNotifyProcessor(config.workers.webhookUrl, logger, { proxy: config.proxy, secret: config.workers.webhookSecret }), { concurrency: 2 });
   }
   logger.info({ ascp: ascp.path, concurrency: config.workers.concurrency, downloadDir: config.downloads.dir }, 'download workers started');
 
@@ -95,6 +104,21 @@ export async function startDownloader(ctx: ServiceContext, options: DownloaderOp
     stop: () => manager.close(),
     health: () => (manager.running ? { ok: true } : { ok: false, detail: 'workers are not running' }),
   };
+}
+
+/**
+ * Queues ON_COMPLETE_COMMAND for a complete package, before its download job completes: a crash
+ * in between runs the download job again, which finds the manifest and adds the same job id.
+ */
+async function handOff(ctx: ServiceContext, job: Job<DownloadJobData>, result: DownloadResult): Promise<void> {
+  if (!ctx.config.workers.onComplete || !job.id) return;
+  const { handoffJobOptions, recordHandoff } = await import('../src/queue/handoff-processor.js');
+  const data: HandoffJobData = { downloadJobId: job.id, folder: result.folder, title: result.manifest.title, sender: result.manifest.sender, inbox: job.data.source.inbox };
+  const id = handoffJobId(job.id);
+  // a hand-off that exists already (this completion seen twice) keeps its recorded state;
+  // 'pending' goes first, so the hand-off worker's 'running' cannot be overwritten by it
+  if (!(await ctx.queues.handoffs.getJob(id))) await recordHandoff(ctx.queues.downloads, job.id, { state: 'pending' });
+  await ctx.queues.handoffs.add(JOB.handoff, data, { ...handoffJobOptions(ctx.config.workers), jobId: id });
 }
 
 async function notify(ctx: ServiceContext, job: Job<DownloadJobData>, outcome: 'completed' | 'failed', body: Record<string, unknown>): Promise<void> {

@@ -10,6 +10,7 @@ import type { PackageLink } from '../faspex/link.js';
 import type { PackageResolver } from '../faspex/resolved-package.js';
 import type { Logger } from '../log/logger.js';
 import { maskLink } from '../log/secrets.js';
+import { checkDiskSpace, DEFAULT_RESERVE_BYTES } from './disk-space.js';
 import type { AscpInstallation } from './locate.js';
 import { buildManifest, findCompleted, isManifestFile, readManifest, writeManifestAtomic, type PackageManifest } from './manifest.js';
 import { checkContained, folderName, listFiles, preparePackageFolder } from './package-folder.js';
@@ -79,6 +80,8 @@ export async function downloadPackage(link: PackageLink, ctx: DownloadContext): 
     if (existing) return { folder, manifest: existing, alreadyComplete: true, bytesTransferred: 0 };
     // A link planted in the folder between attempts must not be written through by the resume.
     await checkContained(ctx.config.downloads.dir, folder);
+    // room for what is still missing, before a transfer slot is taken (DISK_FULL waits)
+    if (pkg.totalBytes !== undefined) await checkDiskSpace(folder, pkg.totalBytes, ctx.config.downloads.reserveBytes ?? DEFAULT_RESERVE_BYTES);
 
     await ctx.gate?.beforeTransfer(pkg.transferSpec.remote_host);
     cancelledCheck(ctx.signal);
@@ -110,8 +113,8 @@ export async function downloadPackage(link: PackageLink, ctx: DownloadContext): 
     return { folder, manifest, alreadyComplete: false, bytesTransferred: run.progress.bytesTransferred };
   } catch (e) {
     const err = asIngestError(e);
-    // waiting for a transfer slot is no failure (the worker delays the job)
-    if (err.code !== 'CAPPED') logger.info({ code: err.code, retry: err.retry, err }, 'download attempt failed');
+    // waiting for a transfer slot or for disk space is no failure (the worker delays the job)
+    if (err.code !== 'CAPPED' && !(err.code === 'DISK_FULL' && err.details.cause === 'before-start')) logger.info({ code: err.code, retry: err.retry, err }, 'download attempt failed');
     throw err;
   }
 }

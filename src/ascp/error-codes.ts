@@ -4,7 +4,8 @@
  * ascp's own `as_mgmt_err_is_retryable`), with two deliberate deviations, both because the
  * retry decision here can do more than re-run the same command:
  *  - 34 (token refused) becomes 'refresh': a freshly resolved link carries a new token;
- *  - 25 (disk full) is permanent with its own error code, so the operator sees it at once.
+ *  - 25 (disk full) is DISK_FULL, to retry 'later': the worker waits for space without spending
+ *    an attempt (the partial files stay for the resume); it is no fault of the package.
  * Pure: no I/O.
  */
 import type { ErrorCode, RetryDecision } from '../errors.js';
@@ -121,7 +122,7 @@ export function decideAscpError(code: number, description: string | undefined): 
   // Only we (shutdown, watchdog) or a signal to the whole process group (Ctrl-C) cancel ascp;
   // either way the package must resume later, not fail for good.
   if (code === 28) return { errorCode: 'CANCELLED', retry: 'later', message: `${info.plain}; partial files are kept for a resume${said}`, info };
-  if (code === 25) return { errorCode: 'DISK_FULL', retry: 'never', message: `${info.plain}: free space in the download folder, then retry${said}`, info };
+  if (code === 25) return { errorCode: 'DISK_FULL', retry: 'later', message: `waiting for disk space: ${info.plain}; the partial files are kept and the download goes on by itself once there is room${said}`, info };
   // ascli: "Target address not available" is a configuration problem, not a network blip.
   if (code === 14 && /target address not available/i.test(desc)) {
     return { errorCode: 'TRANSFER_FAILED', retry: 'never', message: `the transfer server's data address is not reachable from here${said}`, info };

@@ -55,6 +55,10 @@ export interface Config {
     ascpPath: string | undefined;
     ascpSshKey: string | undefined;
     stallSeconds: number;
+    /** DOWNLOAD_DIR_RESERVE_MB in bytes: free space a package may not eat into */
+    reserveBytes?: number;
+    /** DISK_SPACE_RECHECK_SECONDS: how soon a package waiting for space looks again */
+    spaceRecheckMs?: number;
     /** ASCP_WSS, ASCP_HTTP_FALLBACK, ASCP_PROXY and the outbound proxy; absent: the defaults */
     transport?: TransportSettings;
   };
@@ -67,6 +71,10 @@ export interface Config {
     keepCompletedSeconds: number;
     keepFailedSeconds: number;
     webhookUrl: string | undefined;
+    /** COMPLETION_WEBHOOK_SECRET: the key of the webhook's signature header */
+    webhookSecret?: string;
+    /** ON_COMPLETE_COMMAND and its deadline: the hand-off after each complete package */
+    onComplete?: { argv: string[]; timeoutMs: number };
     /** transfer caps per Faspex server and transfer host */
     caps: CapSettings;
   };
@@ -289,6 +297,8 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
       ascpPath: read('ASCP_PATH'),
       ascpSshKey: mapOptional(read('ASCP_SSH_KEY'), abs),
       stallSeconds: read('DOWNLOAD_STALL_SECONDS')!,
+      reserveBytes: read('DOWNLOAD_DIR_RESERVE_MB')! * 1024 * 1024,
+      spaceRecheckMs: read('DISK_SPACE_RECHECK_SECONDS')! * 1000,
       transport: { wss: read('ASCP_WSS')!, httpFallback: read('ASCP_HTTP_FALLBACK')!, proxy: ascpProxy, outbound: proxy },
     },
     workers: {
@@ -300,6 +310,8 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
       keepCompletedSeconds: read('KEEP_COMPLETED_DAYS')! * 86400,
       keepFailedSeconds: read('KEEP_FAILED_DAYS')! * 86400,
       webhookUrl: read('COMPLETION_WEBHOOK_URL'),
+      webhookSecret: read('COMPLETION_WEBHOOK_SECRET'),
+      onComplete: mapOptional(read('ON_COMPLETE_COMMAND'), (argv) => ({ argv, timeoutMs: read('ON_COMPLETE_TIMEOUT_SECONDS')! * 1000 })),
       caps: {
         perServer: read('FASPEX_MAX_TRANSFERS_PER_SERVER'),
         servers: read('FASPEX_MAX_TRANSFERS') ?? {},

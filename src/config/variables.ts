@@ -78,6 +78,20 @@ const redisPrefix: Parser<string> = (raw) => {
   return v;
 };
 
+/** A command as a JSON array of strings (argv, run without a shell), e.g. ["/usr/local/bin/archive", "--fast"]. */
+const argvList: Parser<string[]> = (raw) => {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new Error('expected a JSON array of strings, e.g. ["/usr/local/bin/archive", "--fast"] (no shell: one string per argument)');
+  }
+  if (!Array.isArray(value) || value.length === 0 || !value.every((a) => typeof a === 'string') || value[0] === '') {
+    throw new Error('expected a JSON array of strings whose first item is the program, e.g. ["/usr/local/bin/archive", "--fast"]');
+  }
+  return value as string[];
+};
+
 const hostPorts = (defaultPort: number): Parser<HostPort[]> => (raw) => parseHostPorts(raw, defaultPort);
 
 /** A proxy URL; the error never repeats the value, which may hold the proxy's password. */
@@ -200,6 +214,10 @@ export const VARIABLES = {
     doc: 'Proxy for ascp\'s HTTP fallback and WSS (ascp -x), e.g. http://proxy.example.com:3128 (no login: ascp\'s argv is public). Default: HTTPS_PROXY, unless NO_PROXY names the transfer host.' }),
   DOWNLOAD_STALL_SECONDS: v({ parse: integer(5, 86400), default: '300', group: 'Downloads',
     doc: 'A transfer with no progress for this long is stopped and retried.' }),
+  DOWNLOAD_DIR_RESERVE_MB: v({ parse: integer(0, 100_000_000), default: '1024', group: 'Downloads',
+    doc: 'Free space kept back in a package\'s folder: a package that would eat into it waits ("waiting for disk space", no attempt spent) until there is room.' }),
+  DISK_SPACE_RECHECK_SECONDS: v({ parse: integer(1, 600), default: '60', group: 'Downloads',
+    doc: 'How often a package waiting for disk space (too little before it starts, or ascp\'s disk full during the transfer) looks again.' }),
 
   WORKER_CONCURRENCY: v({ parse: integer(1, 64), default: '2', group: 'Workers', doc: 'Downloads at once per worker process.' }),
   DOWNLOAD_ATTEMPTS: v({ parse: integer(1, 100), default: '5', group: 'Workers', doc: 'Attempts per package before it is failed.' }),
@@ -221,6 +239,12 @@ export const VARIABLES = {
     doc: 'A server that refuses a session as too many (ascp error 69, HTTP 429) gets its cap lowered to what it accepted, for this long.' }),
   COMPLETION_WEBHOOK_URL: v({ parse: url(['http', 'https']), secret: true, group: 'Workers',
     doc: 'Optional: receives a JSON POST (manifest or failure reason) for each finished package.' }),
+  COMPLETION_WEBHOOK_SECRET: v({ parse: nonEmpty, secret: true, group: 'Workers',
+    doc: 'Optional: signs each webhook POST: X-Faspex-Ingest-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>"> (docs/handoff.md shows a receiver that checks it).' }),
+  ON_COMPLETE_COMMAND: v({ parse: argvList, group: 'Workers',
+    doc: 'Optional: a command run after each package is complete, as a JSON array (argv, no shell), with FASPEX_INGEST_PACKAGE_DIR, _MANIFEST, _TITLE, _SENDER and _INBOX in its environment; retried on its own, never downloading again (docs/handoff.md).' }),
+  ON_COMPLETE_TIMEOUT_SECONDS: v({ parse: integer(1, 86400), default: '600', group: 'Workers',
+    doc: 'ON_COMPLETE_COMMAND is stopped (and the hand-off retried) after this long.' }),
 
   DASHBOARD_HOST: v({ parse: nonEmpty, default: '127.0.0.1', group: 'Dashboard', doc: 'Dashboard address.' }),
   DASHBOARD_PORT: v({ parse: integer(0, 65535), default: '3000', group: 'Dashboard', doc: 'Dashboard port.' }),

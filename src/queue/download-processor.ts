@@ -8,20 +8,25 @@
  * - transient failure (5xx, network, retryable ascp code, refused token): rethrown; BullMQ
  *   retries with backoff, and every attempt resolves the link again, so a retry long after
  *   the first gets a fresh token. Partial files stay, so a retry only transfers what is missing.
+ * - no disk space (the package does not fit before it starts, or ascp says the disk is full):
+ *   the job waits without spending an attempt (moveToDelayed + DelayedError, as over a transfer
+ *   cap), partial files stay, and it looks again every DISK_SPACE_RECHECK_SECONDS: first on the
+ *   folder alone (no request to the server while the disk stays full), then as a new attempt.
  * - shutdown: the transfer is stopped cleanly and the job goes back to the queue without
  *   spending an attempt (DelayedError), to resume on the next start or another worker.
  */
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Config } from '../config/config.js';
 import type { AscpInstallation } from '../ascp/locate.js';
+import { checkDiskSpace, DEFAULT_RESERVE_BYTES } from '../ascp/disk-space.js';
 import { resolveDownloadDir } from '../ascp/download-subfolder.js';
 import { downloadPackage, type DownloadProgress, type DownloadResult } from '../ascp/download-package.js';
-import { asIngestError } from '../errors.js';
+import { asIngestError, type IngestError } from '../errors.js';
 import { parsePackageLink } from '../faspex/link.js';
 import type { PackageResolver } from '../faspex/resolved-package.js';
 import type { Logger } from '../log/logger.js';
 import { maskText } from '../log/secrets.js';
-import { downloadJobSchema, type DownloadJobData } from './queues.js';
+import { downloadJobSchema, type DownloadJobData, type HandoffState } from './queues.js';
 import { capWaitMs, type CapSettings } from './transfer-caps.js';
 import { TransferGate } from './transfer-gate.js';
 import type { TransferSlots } from './transfer-slots.js';
@@ -40,6 +45,10 @@ export interface DownloadJobProgress extends DownloadProgress {
   startedAt?: number;
   /** when this progress was written (ms since epoch): a reader can tell a stale rate */
   at?: number;
+  /** while it waits for disk space: what to look at again before asking the server anything */
+  diskWait?: { folder: string; totalBytes: number };
+  /** ON_COMPLETE_COMMAND's state once the package is complete (src/queue/handoff-processor.ts) */
+  handoff?: HandoffState;
 }
 
 export interface DownloadJobResult {
@@ -54,6 +63,8 @@ export interface DownloadOutcomeListener {
   completed(job: Job<DownloadJobData>, result: DownloadResult, seconds: number): Promise<void> | void;
   /** `final` is false when BullMQ will try again */
   failed(job: Job<DownloadJobData>, error: ReturnType<typeof asIngestError>, final: boolean): Promise<void> | void;
+  /** the job waits for disk space: before it started, or after ascp found the disk full */
+  waitingForSpace?(job: Job<DownloadJobData>, cause: 'before_start' | 'disk_full'): Promise<void> | void;
 }
 
 export interface DownloadProcessorDeps {
@@ -79,8 +90,26 @@ export function createDownloadProcessor(deps: DownloadProcessorDeps) {
     const progress = throttledProgress(job, deps.progressIntervalMs ?? 1000);
     // back from waiting for a slot: the attempt was announced already. Read before the first
     // write: job.updateProgress replaces job.progress, so afterwards it always says 'resolving'.
-    const wasWaiting = (job.progress as Partial<DownloadJobProgress> | undefined)?.phase === 'waiting';
-    await progress.write({ phase: 'resolving', bytes: 0 }, true);
+    const prior = (job.progress ?? {}) as Partial<DownloadJobProgress>;
+    const wasWaiting = prior.phase === 'waiting';
+    const reserveBytes = deps.config.downloads.reserveBytes ?? DEFAULT_RESERVE_BYTES;
+    /** The job waits for disk space: no attempt spent, back after DISK_SPACE_RECHECK_SECONDS. */
+    const waitForSpace = async (err: IngestError, diskWait: DownloadJobProgress['diskWait'], again: boolean): Promise<never> => {
+      // looking again before any write of this run: the last wait's title and folder stay shown
+      const base = again ? prior : progress.current;
+      await progress.write({ ...base, phase: 'waiting', bytes: base.bytes ?? 0, waitingFor: err.message, diskWait }, true);
+      if (!again) await job.log(`${err.message}; no attempt spent`);
+      log.warn({ reason: err.message, cause: err.details.cause ?? 'disk-full' }, 'waiting for disk space');
+      await deps.outcomes?.waitingForSpace?.(job, err.details.cause === 'before-start' ? 'before_start' : 'disk_full');
+      await job.moveToDelayed(Date.now() + (deps.config.downloads.spaceRecheckMs ?? 60_000), token!);
+      throw new DelayedError();
+    };
+    // Back from a wait for space: look at the folder first; the server is asked only once it fits.
+    if (wasWaiting && prior.diskWait && token) {
+      const still = await checkDiskSpace(prior.diskWait.folder, prior.diskWait.totalBytes, reserveBytes).then(() => undefined, (e: unknown) => asIngestError(e));
+      if (still?.code === 'DISK_FULL') await waitForSpace(still, prior.diskWait, true);
+    }
+    await progress.write({ phase: 'resolving', bytes: 0, diskWait: undefined }, true);
     if (!wasWaiting) await job.log(`attempt ${job.attemptsMade + 1} of ${job.opts.attempts ?? 1}: resolving ${maskText(link.url)}`);
     const gate = deps.caps && token ? new TransferGate(deps.caps.slots, deps.caps.settings, `${job.id}:${token}`, log) : undefined;
     let transferHost: string | undefined;
@@ -128,6 +157,11 @@ export function createDownloadProcessor(deps: DownloadProcessorDeps) {
         await job.moveToDelayed(Date.now() + capWaitMs(), token);
         throw new DelayedError();
       }
+      if (token && err.code === 'DISK_FULL' && err.retry !== 'never') {
+        const folder = typeof err.details.folder === 'string' ? err.details.folder : progress.current.folder;
+        const totalBytes = typeof err.details.totalBytes === 'number' ? err.details.totalBytes : progress.current.total;
+        await waitForSpace(err, folder !== undefined && totalBytes !== undefined ? { folder, totalBytes } : undefined, false);
+      }
       const final = err.retry === 'never' || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       await job.log(`failed (${err.code}): ${err.message}${final ? '' : ' — will retry'}`);
       await deps.outcomes?.failed(job, err, final);
@@ -144,6 +178,9 @@ function throttledProgress(job: Job<DownloadJobData>, intervalMs: number) {
   let last = 0;
   let current: DownloadJobProgress = { phase: 'resolving', bytes: 0 };
   return {
+    get current(): DownloadJobProgress {
+      return current;
+    },
     async write(p: DownloadJobProgress, force = false): Promise<void> {
       current = { ...current, ...p };
       const now = Date.now();

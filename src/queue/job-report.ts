@@ -25,6 +25,10 @@ export interface JobEntry {
   reason: string | null;
   progress: { bytes: number | null; total: number | null };
   folder: string | null;
+  /** what a delayed job waits for (a transfer slot, disk space), when it waits rather than retries */
+  waitingFor: string | null;
+  /** ON_COMPLETE_COMMAND's state for a complete package, null without one */
+  handoff: { state: string; reason: string | null } | null;
 }
 
 export type QueueCounts = Record<ReportedState, number>;
@@ -42,10 +46,19 @@ export function jobEntry(job: Job<DownloadJobData, DownloadJobResult | undefined
     link: job.data?.link ? maskText(job.data.link) : null,
     title: result?.title ?? progress.title ?? null,
     attempts: job.attemptsMade,
-    reason: state === 'completed' || !job.failedReason ? null : maskText(job.failedReason),
+    reason: state === 'completed' ? handoffReason(progress) : job.failedReason ? maskText(job.failedReason) : null,
     progress: { bytes: progress.bytes ?? null, total: progress.total ?? null },
     folder: result?.folder ?? progress.folder ?? null,
+    waitingFor: state === 'delayed' && progress.phase === 'waiting' && progress.waitingFor ? maskText(progress.waitingFor) : null,
+    handoff: state === 'completed' && progress.handoff ? { state: progress.handoff.state, reason: progress.handoff.reason ? maskText(progress.handoff.reason) : null } : null,
   };
+}
+
+/** A complete package's only possible failure: its hand-off. */
+function handoffReason(progress: Partial<DownloadJobProgress>): string | null {
+  const h = progress.handoff;
+  if (h?.state !== 'failed') return null;
+  return maskText(`downloaded, hand-off failed${h.final === false ? ' (retrying)' : ''}: ${h.reason ?? 'no reason given'}`);
 }
 
 export async function queueCounts(queue: Queue): Promise<QueueCounts> {

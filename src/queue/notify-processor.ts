@@ -5,7 +5,9 @@
  *
  * Failure contract: a non-2xx answer, a timeout or a connection error is retried with
  * backoff (NOTIFY_ATTEMPTS); after that the job fails and stays visible on the dashboard.
- * The body never holds a secret: links are masked, manifests hold none.
+ * The body never holds a secret: links are masked, manifests hold none. With
+ * COMPLETION_WEBHOOK_SECRET, every attempt carries a fresh signature over the exact body bytes
+ * (webhook-signature.ts), so a receiver can tell a delivery from a forgery or a replay.
  */
 import type { Job, JobsOptions } from 'bullmq';
 import { permanent } from '../errors.js';
@@ -14,6 +16,7 @@ import type { Peer } from '../http/errors.js';
 import type { ProxySettings } from '../http/proxy.js';
 import type { Logger } from '../log/logger.js';
 import { notifyJobSchema, type NotifyJobData } from './queues.js';
+import { SIGNATURE_HEADER, webhookSignature } from './webhook-signature.js';
 
 export const NOTIFY_ATTEMPTS = 10;
 
@@ -38,6 +41,10 @@ export interface NotifyOptions {
   timeoutMs?: number;
   /** Config.proxy: the webhook goes through the proxy like every other request */
   proxy?: ProxySettings;
+  /** COMPLETION_WEBHOOK_SECRET: signs each POST */
+  secret?: string;
+  /** the clock the signature's timestamp reads (tests) */
+  now?: () => number;
 }
 
 export function createNotifyProcessor(webhookUrl: string, logger: Logger, options: NotifyOptions = {}) {
@@ -56,13 +63,15 @@ export function createNotifyProcessor(webhookUrl: string, logger: Logger, option
   });
   return async (job: Job<NotifyJobData>): Promise<{ status: number }> => {
     const data = notifyJobSchema.parse(job.data);
+    // signed as sent: the string goes out as UTF-8, the bytes the HMAC reads
     const body = JSON.stringify({ event: `package.${data.outcome}`, jobId: data.downloadJobId, ...data.body });
+    const signature: Record<string, string> = options.secret ? { [SIGNATURE_HEADER]: webhookSignature(body, options.secret, (options.now ?? Date.now)() / 1000) } : {};
     // any non-2xx, timeout or connection error throws: BullMQ retries with backoff
     const response = await http.request({
       method: 'POST',
       url: target,
       what: 'the completion notice',
-      headers: { 'content-type': 'application/json', 'user-agent': 'faspex-ingest' },
+      headers: { 'content-type': 'application/json', 'user-agent': 'faspex-ingest', ...signature },
       body,
       maxBytes: TEXT_MAX_BYTES,
     });

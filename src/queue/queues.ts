@@ -11,10 +11,12 @@ export const QUEUE = {
   downloads: 'downloads',
   /** one job per finished package when COMPLETION_WEBHOOK_URL is set */
   notifications: 'notifications',
+  /** one job per complete package when ON_COMPLETE_COMMAND is set: runs it, retried on its own */
+  handoffs: 'handoffs',
 } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 
-export const JOB = { download: 'download', notify: 'notify' } as const;
+export const JOB = { download: 'download', notify: 'notify', handoff: 'handoff' } as const;
 
 const linkKind = z.enum(['faspex4-external', 'faspex4-received', 'faspex5-public', 'faspex5-inbox', 'fasp-url']) satisfies z.ZodType<LinkKind>;
 
@@ -52,6 +54,37 @@ export const notifyJobSchema = z.object({
   body: z.record(z.string(), z.unknown()),
 });
 export type NotifyJobData = z.infer<typeof notifyJobSchema>;
+
+export const handoffJobSchema = z.object({
+  downloadJobId: z.string().min(1),
+  /** the package folder (absolute; inside DOWNLOAD_DIR, checked again before the command runs) */
+  folder: z.string().min(1),
+  title: z.string().optional(),
+  sender: z.string().optional(),
+  /** the inbox id of the mail that announced it, when it came by mail */
+  inbox: z.string().optional(),
+});
+export type HandoffJobData = z.infer<typeof handoffJobSchema>;
+
+/**
+ * Where a complete package's hand-off stands, kept in its download job's progress (`handoff`),
+ * so the packages page and `status` show it with the package and without another read.
+ */
+export interface HandoffState {
+  state: 'pending' | 'running' | 'failed' | 'done';
+  /** the last failure, masked (state 'failed') */
+  reason?: string;
+  /** false while it will be tried again */
+  final?: boolean;
+  attempts?: number;
+  /** ms since epoch */
+  at: number;
+}
+
+/** One hand-off per download job: a completion seen twice (a crash, a rerun) adds nothing. */
+export function handoffJobId(downloadJobId: string): string {
+  return `${downloadJobId}-handoff`;
+}
 
 /**
  * Deterministic per package (server + kind + id): the same notification forwarded twice,

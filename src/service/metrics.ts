@@ -37,6 +37,8 @@ export interface Metrics {
   readonly mailsFailed: Counter<'reason'>;
   readonly packagesCompleted: Counter;
   readonly packagesFailed: Counter<'code'>;
+  /** a package found no room: before it started, or ascp's disk full during the transfer */
+  readonly diskSpaceWaits: Counter<'cause'>;
   readonly bytesDownloaded: Counter;
   readonly downloadDuration: Histogram;
   /** from the server's INTERNALDATE of a mail to its jobs being in Redis */
@@ -84,6 +86,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     mailsFailed: new Counter({ name: name('mails_failed_total'), help: 'Mails that could not be handled, by reason', labelNames: ['reason'] as const, registers }),
     packagesCompleted: new Counter({ name: name('packages_completed_total'), help: 'Packages downloaded completely', registers }),
     packagesFailed: new Counter({ name: name('packages_failed_total'), help: 'Packages failed for good, by error code', labelNames: ['code'] as const, registers }),
+    diskSpaceWaits: new Counter({
+      name: name('disk_space_waits_total'),
+      help: 'Times a package waited for disk space (each look that found too little), by cause: before_start (it would not fit) or disk_full (ascp error 25 during the transfer)',
+      labelNames: ['cause'] as const,
+      registers,
+    }),
     bytesDownloaded: new Counter({ name: name('bytes_downloaded_total'), help: 'Bytes written by ascp into DOWNLOAD_DIR', registers }),
     downloadDuration: new Histogram({ name: name('download_duration_seconds'), help: 'Time from the start of a download attempt to a complete package', buckets: DURATION_BUCKETS, registers }),
     mailQueueLatency: new Histogram({ name: name('mail_queue_latency_seconds'), help: 'Time from a mail reaching the server (INTERNALDATE) to its jobs being in Redis', buckets: LATENCY_BUCKETS, registers }),

@@ -6,13 +6,14 @@ import { Queue } from 'bullmq';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import { checkEvictionPolicy, waitReady, type RedisClient } from '../queue/connection.js';
-import { QUEUE, type DownloadJobData, type NotifyJobData } from '../queue/queues.js';
+import { QUEUE, type DownloadJobData, type HandoffJobData, type NotifyJobData } from '../queue/queues.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { RedisTarget } from './redis-target.js';
 
 export interface ServiceQueues {
   downloads: Queue<DownloadJobData>;
   notifications: Queue<NotifyJobData>;
+  handoffs: Queue<HandoffJobData>;
 }
 
 export interface ServiceContext {
@@ -50,6 +51,7 @@ export async function openServiceContext(config: Config, logger: Logger, target:
   const queues: ServiceQueues = {
     downloads: new Queue<DownloadJobData>(QUEUE.downloads, queueOptions),
     notifications: new Queue<NotifyJobData>(QUEUE.notifications, queueOptions),
+    handoffs: new Queue<HandoffJobData>(QUEUE.handoffs, queueOptions),
   };
   for (const q of Object.values(queues)) q.on('error', (err: Error) => logger.warn({ err: err.message, queue: q.name }, 'queue error'));
   metrics.watchQueues(Object.values(queues));

@@ -34,7 +34,6 @@ describe('failure decisions', () => {
 
   it.each<[string, string, string, RegExp]>([
     ['code:4', 'TRANSFER_FAILED', 'never', /the package files do not exist on the server.*No such file or directory/],
-    ['code:25@30%', 'DISK_FULL', 'never', /^the download disk is full/],
     ['code:19', 'TRANSFER_FAILED', 'never', /refused the login/],
     ['code:14:Target address not available', 'TRANSFER_FAILED', 'never', /not reachable.*Target address not available/],
   ])('%s fails at once: %s / %s', async (fail, code, retry, message) => {
@@ -45,6 +44,16 @@ describe('failure decisions', () => {
     expect(err.message).toMatch(message);
     expect(sleeps).toEqual([]);
     expect(s.invocations()).toHaveLength(1);
+  });
+
+  it('ascp\'s disk full (25) is a wait, not a failure: the next try resumes and completes', async () => {
+    const s = setupFakeAscp({ fail: 'code:25@30%,ok' });
+    const sleeps: number[] = [];
+    const result = await downloadWithRetries(s.link, s.ctx(), policy(sleeps));
+    expect(result.alreadyComplete).toBe(false);
+    expect(sleeps).toHaveLength(1);
+    expect(s.invocations()).toHaveLength(2);
+    expect(s.lines.join('\n')).toMatch(/waiting for disk space: the download disk is full/);
   });
 
   it('a refused (expired) token is retried at once with a freshly resolved one', async () => {

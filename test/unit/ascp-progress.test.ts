@@ -50,7 +50,7 @@ describe('decideOutcome', () => {
     ['exit 0 without DONE', { lastEvent: ev('STATS'), eventCount: 5 }, 'TRANSFER_FAILED', 'later'],
     ['ERROR 16 connection lost', { lastEvent: ev('ERROR', { Code: 16, Description: 'Connection lost' }), eventCount: 3, exitCode: 1 }, 'TRANSFER_FAILED', 'later'],
     ['ERROR 34 token', { lastEvent: ev('ERROR', { Code: 34, Description: 'token denied by server' }), eventCount: 2, exitCode: 1 }, 'TOKEN_REFUSED', 'refresh'],
-    ['ERROR 25 disk full', { lastEvent: ev('ERROR', { Code: 25, Description: 'No space left on disk' }), eventCount: 2, exitCode: 1 }, 'DISK_FULL', 'never'],
+    ['ERROR 25 disk full', { lastEvent: ev('ERROR', { Code: 25, Description: 'No space left on disk' }), eventCount: 2, exitCode: 1 }, 'DISK_FULL', 'later'],
     ['ERROR 4 no such file', { lastEvent: ev('ERROR', { Code: 4, Description: 'Server aborted session: No such file or directory' }), eventCount: 2, exitCode: 1 }, 'TRANSFER_FAILED', 'never'],
     ['last event INIT (issue #139)', { lastEvent: ev('INIT'), eventCount: 1, exitCode: 1 }, 'NO_SESSION', 'later'],
     ['never connected', { connected: false, exitCode: 1 }, 'NO_SESSION', 'later'],
@@ -80,7 +80,7 @@ describe('decideOutcome', () => {
   it('does not repeat what the ERROR event already said', () => {
     const diagnostics = 'Session Stop  (Error: Disk write failed: No space left on disk)\n';
     const o = decideOutcome(end({ lastEvent: ev('ERROR', { Code: 25, Description: 'Disk write failed: No space left on disk' }), eventCount: 3, exitCode: 1, diagnostics }));
-    expect(!o.ok && o.message).toBe('the download disk is full: free space in the download folder, then retry (ascp error 25 NO_SPACE_LEFT: Disk write failed: No space left on disk)');
+    expect(!o.ok && o.message).toBe('waiting for disk space: the download disk is full; the partial files are kept and the download goes on by itself once there is room (ascp error 25 NO_SPACE_LEFT: Disk write failed: No space left on disk)');
   });
 
   it.each([
@@ -110,7 +110,7 @@ describe('ascp error table', () => {
     [14, 'Target address not available', 'TRANSFER_FAILED', 'never', /not reachable/],
     [34, 'Management authorization refused: token denied by server', 'TOKEN_REFUSED', 'refresh', /refused the transfer token/],
     [0, 'Management authorization refused: token denied by server', 'TOKEN_REFUSED', 'refresh', /token/],
-    [25, 'No space left on disk', 'DISK_FULL', 'never', /^the download disk is full/],
+    [25, 'No space left on disk', 'DISK_FULL', 'later', /^waiting for disk space: the download disk is full/],
     [28, 'Cancelled by user', 'CANCELLED', 'later', /^the transfer was cancelled; partial files are kept for a resume/],
     [4, 'Server aborted session: No such file or directory', 'TRANSFER_FAILED', 'never', /do not exist on the server.*No such file or directory/],
     [19, 'Authentication failure', 'TRANSFER_FAILED', 'never', /refused the login \(ascp error 19 AUTH: Authentication failure\)$/],

@@ -36,6 +36,21 @@ describe('packageRow: job → row', () => {
       state: 'completed',
       expected: { title: 'Q3 rushes', state: 'done', stateWords: 'done', size: 4096, folder: '/dl/fx.example.com_7_Q3 rushes', failure: null, canRetry: false },
     },
+    {
+      name: 'delayed, waiting for disk space: a wait with the numbers, no failure',
+      job: job({ progress: { phase: 'waiting', bytes: 0, waitingFor: 'waiting for disk space: 8.0 MiB still to download, 2.0 MiB free, 0 B kept back (DOWNLOAD_DIR_RESERVE_MB)' } }),
+      state: 'delayed',
+      expected: { state: 'retrying', stateWords: 'waiting for disk space: 8.0 MiB still to download, 2.0 MiB free, 0 B kept back (DOWNLOAD_DIR_RESERVE_MB)', failure: null, attempts: 0 },
+    },
+    {
+      name: 'done, hand-off failed for good: downloaded, the failure in words',
+      job: job({ returnvalue: { folder: 'f', bytesTransferred: 5 }, progress: { phase: 'done', bytes: 5, handoff: { state: 'failed', final: true, reason: 'ON_COMPLETE_COMMAND (/bin/x) exited with status 3 [HANDOFF_FAILED]', at: 1 } } }),
+      state: 'completed',
+      expected: { state: 'done', stateWords: 'downloaded, hand-off failed', failure: { headline: 'The package is downloaded; ON_COMPLETE_COMMAND failed on it.', detail: 'ON_COMPLETE_COMMAND (/bin/x) exited with status 3' } },
+    },
+    { name: 'done, hand-off failed, to be retried', job: job({ progress: { phase: 'done', bytes: 5, handoff: { state: 'failed', final: false, reason: 'x [HANDOFF_FAILED]', at: 1 } } }), state: 'completed', expected: { stateWords: 'downloaded, hand-off failed (retrying)' } },
+    { name: 'done, hand-off running', job: job({ progress: { phase: 'done', bytes: 5, handoff: { state: 'running', at: 1 } } }), state: 'completed', expected: { stateWords: 'downloaded, handing off', failure: null } },
+    { name: 'done, hand-off done', job: job({ progress: { phase: 'done', bytes: 5, handoff: { state: 'done', at: 1 } } }), state: 'completed', expected: { stateWords: 'done', failure: null } },
     { name: 'done, already on disk', job: job({ returnvalue: { folder: 'f', bytesTransferred: 0, alreadyComplete: true } }), state: 'completed', expected: { stateWords: 'done (was already on disk)' } },
     {
       name: 'failed for good: retry offered, passcode masked in the reason',

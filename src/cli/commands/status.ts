@@ -17,7 +17,7 @@ export const statusCommand: CliCommand = {
         const [{ withQueues }, { queueCounts, recentJobs }] = await Promise.all([import('../queue-session.js'), import('../../queue/job-report.js')]);
         const config = loadConfig(environmentWithDotenv(io.env, io.cwd), 'status', io.cwd);
         const report = await withQueues(config, async (s) => ({
-          queues: { downloads: await queueCounts(s.downloads), notifications: await queueCounts(s.notifications) },
+          queues: { downloads: await queueCounts(s.downloads), notifications: await queueCounts(s.notifications), handoffs: await queueCounts(s.handoffs) },
           jobs: await recentJobs(s.downloads, opts.limit),
         }));
         io.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : renderStatus(report.queues, report.jobs));
@@ -41,6 +41,7 @@ export function renderStatus(queues: Record<string, QueueCounts>, jobs: JobEntry
     const progress = j.progress.bytes !== null ? ` ${formatBytes(j.progress.bytes)}${j.progress.total ? `/${formatBytes(j.progress.total)}` : ''}` : '';
     lines.push(`${j.state.padEnd(9)} ${j.id}  "${j.name}"${progress}${j.attempts ? `  attempts ${j.attempts}` : ''}`);
     if (j.folder) lines.push(`          → ${j.folder}`);
+    if (j.waitingFor) lines.push(`          ${j.waitingFor}`);
     if (j.reason) lines.push(`          ${j.reason}`);
   }
   return `${lines.join('\n')}\n`;

@@ -93,6 +93,7 @@ const CODE_WORDS: Record<string, string> = {
   NO_PROGRESS: 'The transfer stopped making progress.',
   NO_SESSION: 'The transfer server could not be reached over FASP.',
   DISK_FULL: 'DOWNLOAD_DIR is full.',
+  HANDOFF_FAILED: 'The package is downloaded; ON_COMPLETE_COMMAND failed on it.',
   CANCELLED: 'The transfer was cancelled.',
   UNSAFE_PATH: 'The package holds a file path that would land outside DOWNLOAD_DIR.',
   NOT_SUPPORTED: 'This kind of package is not supported.',
@@ -152,10 +153,12 @@ export function packageRow(job: JobLike, state: BullState): PackageRow {
   const total = progress.total ?? (shown === 'done' ? (result.bytesTransferred ?? null) : null);
   const running = shown === 'downloading' && progress.phase === 'transferring';
   const bytes = progress.bytes ?? 0;
+  const handoff = shown === 'done' ? progress.handoff : undefined;
   const stateWords =
     shown === 'downloading' ? (progress.phase === 'transferring' ? 'downloading' : 'resolving the link')
-    : shown === 'retrying' ? 'retrying soon'
-    : shown === 'done' ? (result.alreadyComplete ? 'done (was already on disk)' : 'done')
+    // a wait (over a transfer cap, no disk space) is no failure: say what it waits for
+    : shown === 'retrying' ? (progress.phase === 'waiting' ? (progress.waitingFor ? maskText(progress.waitingFor) : 'waiting') : 'retrying soon')
+    : shown === 'done' ? doneWords(result.alreadyComplete === true, handoff)
     : shown;
   return {
     id: job.id ?? '',
@@ -171,12 +174,19 @@ export function packageRow(job: JobLike, state: BullState): PackageRow {
       : null,
     attempts: job.attemptsMade,
     maxAttempts: job.opts.attempts ?? 1,
-    failure: shown === 'done' ? null : failureWords(job.failedReason),
+    failure: shown === 'done' ? (handoff?.state === 'failed' ? failureWords(handoff.reason) : null) : failureWords(job.failedReason),
     folder: mask(result.folder ?? progress.folder),
     folderName: mask(result.folder ?? progress.folder ? folderName((result.folder ?? progress.folder)!) : null),
     canRetry: shown === 'failed',
     canRemove: shown !== 'downloading',
   };
+}
+
+/** A complete package's words, with its hand-off (ON_COMPLETE_COMMAND) when there is one. Pure. */
+function doneWords(alreadyComplete: boolean, handoff: DownloadJobProgress['handoff']): string {
+  if (handoff?.state === 'failed') return handoff.final === false ? 'downloaded, hand-off failed (retrying)' : 'downloaded, hand-off failed';
+  if (handoff?.state === 'pending' || handoff?.state === 'running') return 'downloaded, handing off';
+  return alreadyComplete ? 'done (was already on disk)' : 'done';
 }
 
 export interface PageQuery {
