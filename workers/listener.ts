@@ -25,7 +25,7 @@
  */
 import { hostname } from 'node:os';
 import { Queue } from 'bullmq';
-import type { InboxConfig } from '../src/config/inbox.js';
+import { inboxLabel, type InboxConfig } from '../src/config/inbox.js';
 import { describeImapAuth } from '../src/mail/imap-auth/auth-config.js';
 import { createImapAuthSource } from '../src/mail/imap-auth/token-source.js';
 import { InboxRunner } from '../src/mail/inbox-runner.js';
@@ -37,7 +37,7 @@ import type { ServiceContext } from '../src/service/service-context.js';
 
 export async function startListener(ctx: ServiceContext): Promise<Role & { inboxes: InboxRunner[] }> {
   const { config } = ctx;
-  if (config.inboxes.length === 0) throw new Error('no inbox to watch: set IMAP_HOST (and IMAP_USER, IMAP_PASSWORD) or MAILBOXES_FILE');
+  if (config.inboxes.length === 0) throw new Error('no inbox to watch: set IMAP_HOST (and IMAP_USER, IMAP_PASSWORD), MAIL_SOURCE=graph (and GRAPH_*) or MAILBOXES_FILE');
   const log = ctx.logger.child({ role: 'listener' });
   const owner = `${hostname()}:${process.pid}`;
   const started = config.inboxes.map((inbox) => startInbox(ctx, inbox, owner, log));
@@ -53,6 +53,10 @@ export async function startListener(ctx: ServiceContext): Promise<Role & { inbox
         const s = runner.status();
         if (s.role !== 'active') return { ok: true, detail: `${s.inbox}: standby${s.holder ? ` (read by ${s.holder.replace(/^\d+ /, '')})` : ''}` };
         const l = s.listener;
+        if (s.source === 'graph') {
+          if (l?.connected) return { ok: true, detail: `${s.inbox}: Microsoft Graph reading; last delta ${l.lastSyncAt ?? '-'}${l.note ? `; ${l.note}` : ''}` };
+          return { ok: false, detail: `${s.inbox}: ${l?.lastError ? `Microsoft Graph not reading: ${l.lastError}` : 'Microsoft Graph not reading yet'}` };
+        }
         if (l?.connected) return { ok: true, detail: `${s.inbox}: IMAP connected; last UID ${l.lastUid ?? '-'}` };
         return { ok: false, detail: `${s.inbox}: ${l?.lastError ? `IMAP not connected: ${l.lastError}` : 'IMAP not connected yet'}` };
       });
@@ -68,15 +72,16 @@ function startInbox(ctx: ServiceContext, inbox: InboxConfig, owner: string, log:
   const queue = new Queue<DownloadJobData>(QUEUE.downloads, { connection: ctx.connect('producer'), prefix: config.redis.prefix });
   queue.on('error', (err: Error) => log.warn({ err: err.message, inbox: inbox.id }, 'queue error'));
   const redis = ctx.connect('worker');
-  const imapAuth = inbox.imap.auth ?? { kind: 'password' as const, user: inbox.imap.user, password: inbox.imap.password };
-  // one token source per inbox, its tokens shared through Redis with a standby or a restart
+  const imapAuth = inbox.source === 'graph' ? inbox.graph.auth : inbox.imap.auth ?? { kind: 'password' as const, user: inbox.imap.user, password: inbox.imap.password };
+  // one token source per inbox, its tokens shared through Redis with a standby or a restart (Graph: the same code, Graph's scope)
   const auth = createImapAuthSource({
-    auth: imapAuth, caFile: inbox.imap.tls?.caFile, redis, prefix: config.redis.prefix, logger: log.child({ inbox: inbox.id }),
+    auth: imapAuth, caFile: inbox.source === 'graph' ? inbox.graph.caFile : inbox.imap.tls?.caFile, redis, prefix: config.redis.prefix, logger: log.child({ inbox: inbox.id }),
     timeoutMs: config.faspex.timeoutMs, proxy: config.proxy,
   });
-  if (imapAuth.kind === 'oauth2') log.info({ inbox: inbox.id }, `mailbox login: ${describeImapAuth(imapAuth)}`);
+  if (imapAuth.kind === 'oauth2') log.info({ inbox: inbox.id }, `mailbox login: ${describeImapAuth(imapAuth)}${inbox.source === 'graph' ? ' for Microsoft Graph' : ''}`);
   const runner = new InboxRunner({
     auth,
+    http: { timeoutMs: config.faspex.timeoutMs, proxy: config.proxy },
     inbox,
     redis,
     queue,
@@ -98,7 +103,7 @@ function startInbox(ctx: ServiceContext, inbox: InboxConfig, owner: string, log:
       redis: ctx.redis,
       prefix: config.redis.prefix,
       inbox: inbox.id,
-      label: `${inbox.imap.user}@${inbox.imap.host}/${inbox.imap.mailbox}`,
+      label: inboxLabel(inbox),
       onError: (err) => log.debug({ err, inbox: inbox.id }, 'could not publish the inbox status'),
     });
   });

@@ -10,9 +10,10 @@ import type { TransportSettings } from '../fasp/transport.js';
 import type { ProxySettings } from '../http/proxy.js';
 import { registerSecret } from '../log/secrets.js';
 import { parseImapAuth, secretsOf } from '../mail/imap-auth/auth-config.js';
+import { parseGraphInbox } from './graph-inbox.js';
 import { clusterPrefixProblem, type RedisSettings } from '../queue/redis-shape.js';
 import type { CapSettings } from '../queue/transfer-caps.js';
-import { DEFAULT_INBOX_ID, type ImapConfig, type InboxConfig } from './inbox.js';
+import { DEFAULT_INBOX_ID, type GraphConfig, type ImapConfig, type InboxConfig } from './inbox.js';
 import type * as MailboxesFile from './mailboxes-file.js';
 import { readSecretFileFrom, resolveSecretFiles } from './secret-files.js';
 import { ConfigError } from './config-error.js';
@@ -20,8 +21,14 @@ import { SECRET_VARIABLES, VARIABLES, type VariableName, type VariableSpec, type
 
 export type Role = 'run' | 'listen' | 'work' | 'dashboard' | 'download' | 'resolve' | 'enqueue' | 'status' | 'demo' | 'offline';
 
-export type { ImapConfig, ImapTls, InboxConfig } from './inbox.js';
+export type { GraphConfig, ImapConfig, ImapTls, InboxConfig } from './inbox.js';
 export { ConfigError };
+
+/** Every secret an inbox's login holds, for the secrets registry. */
+function inboxSecrets(inbox: InboxConfig): string[] {
+  if (inbox.source === 'graph') return secretsOf(inbox.graph.auth);
+  return inbox.imap.auth ? secretsOf(inbox.imap.auth) : [inbox.imap.password];
+}
 
 export interface FaspexConfig {
   allowedHosts: AllowedHost[];
@@ -155,10 +162,11 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
 
   const mailboxesFile = read('MAILBOXES_FILE');
   const oauth = env.IMAP_AUTH?.trim().toLowerCase() === 'oauth2';
+  const viaGraph = read('MAIL_SOURCE') === 'graph';
   for (const name of REQUIRED_BY_ROLE[role] ?? []) {
     if (files.failed.has(name)) continue;
     if (name === 'IMAP_PASSWORD' && oauth) continue;
-    if (mailboxesFile !== undefined && name.startsWith('IMAP_')) continue;
+    if ((mailboxesFile !== undefined || viaGraph) && name.startsWith('IMAP_')) continue;
     if (env[name] === undefined || env[name] === '') problems.push(`${name} is required for \`${role}\` (${VARIABLES[name].doc})`);
   }
 
@@ -196,6 +204,18 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
     // a missing IMAP_USER is named once, above
     if (parsed.ok) imap.auth = parsed.auth;
     else problems.push(...parsed.problems.filter((p) => !p.startsWith('IMAP_USER ')));
+  }
+  let graph: GraphConfig | undefined;
+  if (viaGraph && imapHost !== undefined) problems.push('MAIL_SOURCE=graph reads the mailbox through Microsoft Graph: unset IMAP_HOST (and the other IMAP_* login variables)');
+  if (viaGraph && mailboxesFile !== undefined) problems.push('MAIL_SOURCE=graph and MAILBOXES_FILE both describe inboxes: write "source": "graph" in the file\'s entry and unset MAIL_SOURCE and GRAPH_*');
+  if (viaGraph && mailboxesFile === undefined && needsInboxes(role)) {
+    const parsedGraph = parseGraphInbox({
+      mailbox: read('GRAPH_MAILBOX'), folder: read('GRAPH_FOLDER')!, tenant: read('GRAPH_TENANT'), clientId: read('GRAPH_CLIENT_ID'), clientSecret: read('GRAPH_CLIENT_SECRET'),
+      certificateFile: mapOptional(read('GRAPH_CERTIFICATE_FILE'), abs), keyFile: mapOptional(read('GRAPH_KEY_FILE'), abs), pollSeconds: read('GRAPH_POLL_SECONDS')!,
+      baseUrl: read('GRAPH_BASE_URL'), tokenUrl: read('GRAPH_TOKEN_URL'), caFile: mapOptional(read('GRAPH_CA_FILE'), abs), markKeyword: read('IMAP_MARK_KEYWORD')!, moveTo: read('IMAP_MOVE_TO'),
+    });
+    if (parsedGraph.ok) graph = parsedGraph.graph;
+    else problems.push(...parsedGraph.problems);
   }
   if (imapHost !== undefined && mailboxesFile !== undefined) {
     problems.push('IMAP_HOST and MAILBOXES_FILE both describe inboxes: describe every inbox in MAILBOXES_FILE and unset the IMAP_* variables');
@@ -236,11 +256,14 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
     try {
       const file = abs(mailboxesFile);
       inboxes = mailboxes.parseMailboxesFile(file, mailboxes.readMailboxesFile(file), { allowedHosts, allowedForwarders: forwarders, authservId, maxLinks }, { readFile: readSecretFileFrom(cwd), env });
-      for (const inbox of inboxes) for (const secret of inbox.imap.auth ? secretsOf(inbox.imap.auth) : [inbox.imap.password]) registerSecret(secret);
+      for (const inbox of inboxes) for (const secret of inboxSecrets(inbox)) registerSecret(secret);
     } catch (e) {
       if (!(e instanceof mailboxes.MailboxesFileError)) throw e;
       problems.push(...e.problems);
     }
+  } else if (graph) {
+    for (const secret of secretsOf(graph.auth)) registerSecret(secret);
+    inboxes = [{ id: DEFAULT_INBOX_ID, source: 'graph', graph, allowedHosts, senderPolicy: forwarders && authservId ? { allowedForwarders: forwarders, authservId } : undefined, maxLinks, downloadFolder: undefined }];
   } else if (imap) {
     inboxes = [{ id: DEFAULT_INBOX_ID, imap, allowedHosts, senderPolicy: forwarders && authservId ? { allowedForwarders: forwarders, authservId } : undefined, maxLinks, downloadFolder: undefined }];
   }

@@ -31,13 +31,40 @@ export interface ImapTls {
   insecure: boolean;
 }
 
-export interface InboxConfig {
+/** A Microsoft 365 mailbox read through Microsoft Graph (MAIL_SOURCE=graph; src/mail/graph/). */
+export interface GraphConfig {
+  /** the mailbox's address: /users/{mailbox} */
+  mailbox: string;
+  /** display name of the watched folder */
+  folder: string;
+  /** oauth2 / microsoft with scope https://graph.microsoft.com/.default: the IMAP OAuth code's own type */
+  auth: ImapAuth;
+  pollSeconds: number;
+  /** https://graph.microsoft.com, without a trailing slash */
+  baseUrl: string;
+  /** absolute; trusted for Graph and the token endpoint */
+  caFile: string | undefined;
+  /** the category per outcome (src/mail/graph/graph-marks.ts) */
+  markKeyword: boolean;
+  /** a folder's display name */
+  moveTo: string | undefined;
+}
+
+interface InboxCommon {
   id: string;
-  imap: ImapConfig;
   /** links outside this list are refused at extraction; within FASPEX_ALLOWED_HOSTS */
   allowedHosts: AllowedHost[];
   senderPolicy: { allowedForwarders: string[]; authservId: string } | undefined;
   maxLinks: number;
   /** relative to DOWNLOAD_DIR (checked); undefined: DOWNLOAD_DIR itself */
   downloadFolder: string | undefined;
+}
+
+export type ImapInboxConfig = InboxCommon & { source?: 'imap' | undefined; imap: ImapConfig; graph?: undefined };
+export type GraphInboxConfig = InboxCommon & { source: 'graph'; graph: GraphConfig; imap?: undefined };
+export type InboxConfig = ImapInboxConfig | GraphInboxConfig;
+
+/** user@host/folder or graph:mailbox/folder, for people (status labels, logs). */
+export function inboxLabel(inbox: InboxConfig): string {
+  return inbox.source === 'graph' ? `graph:${inbox.graph.mailbox}/${inbox.graph.folder}` : `${inbox.imap.user}@${inbox.imap.host}/${inbox.imap.mailbox}`;
 }

@@ -18,6 +18,7 @@ import type { AllowedHost } from '../faspex/allowlist.js';
 import { coveredBy } from './allowlist-cover.js';
 import { checkDownloadFolder } from '../ascp/download-subfolder.js';
 import { parseImapAuth, type ImapAuth, type ImapAuthField } from '../mail/imap-auth/auth-config.js';
+import { parseGraphInbox, type GraphField } from './graph-inbox.js';
 import type { ImapConfig, InboxConfig } from './inbox.js';
 import { VARIABLES, type VariableName } from './variables.js';
 
@@ -128,6 +129,40 @@ const mailboxSchema = z.strictObject({
 });
 type MailboxEntry = z.infer<typeof mailboxSchema>;
 
+/** `"source": "graph"`: a Microsoft 365 mailbox through Graph, the GRAPH_* variables in camelCase. */
+const graphMailboxSchema = z
+  .strictObject({
+    id: z.string().regex(INBOX_ID, 'use 1-63 lower-case letters, digits, - and _, starting with a letter or digit'),
+    source: z.literal('graph'),
+    mailbox: byVariable('GRAPH_MAILBOX'),
+    folder: byVariable('GRAPH_FOLDER').default('Inbox'),
+    tenant: z.string().optional(),
+    clientId: z.string().optional(),
+    clientSecretFile: z.string().min(1).optional(),
+    clientSecretEnv: envName.optional(),
+    clientSecret: noLiteral,
+    certificateFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+    pollSeconds: whole(2, 3600).default(10),
+    baseUrl: byVariable('GRAPH_BASE_URL').optional(),
+    tokenUrl: byVariable('GRAPH_TOKEN_URL').optional(),
+    caFile: z.string().min(1).optional(),
+    markKeyword: z.boolean().default(true),
+    moveTo: byVariable('IMAP_MOVE_TO').optional(),
+    allowedHosts: commaList.pipe(byVariable('FASPEX_ALLOWED_HOSTS')).optional(),
+    allowedForwarders: commaList.pipe(byVariable('MAIL_ALLOWED_FORWARDERS')).optional(),
+    authservId: byVariable('MAIL_AUTHSERV_ID').optional(),
+    maxLinks: whole(1, 10000).optional(),
+    downloadFolder: z.string().optional(),
+  })
+  .superRefine((a, ctx) => {
+    if (a.clientSecret !== undefined) ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'is not read from the file itself: write clientSecretFile (a path) or clientSecretEnv (a variable name)' });
+    else if (a.clientSecretFile !== undefined && a.clientSecretEnv !== undefined) ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'give clientSecretFile or clientSecretEnv, not both' });
+  });
+type GraphMailboxEntry = z.infer<typeof graphMailboxSchema>;
+
+const sourceOf = (raw: unknown) => (typeof raw === 'object' && raw !== null ? (raw as { source?: unknown }).source : undefined);
+
 const fileSchema = z.strictObject({ mailboxes: z.array(z.unknown()).min(1, 'lists no mailbox') });
 
 export class MailboxesFileError extends Error {
@@ -166,7 +201,23 @@ export function parseMailboxesFile(file: string, text: string, defaults: Mailbox
   top.data.mailboxes.forEach((raw, index) => {
     const name = mailboxName(raw, index);
     const add = (message: string) => problems.push(`${where}: ${name}: ${message}`);
-    const parsed = mailboxSchema.safeParse(raw);
+    const source = sourceOf(raw);
+    if (source === 'graph') {
+      const parsed = graphMailboxSchema.safeParse(raw);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) add(describeIssue(issue));
+        return;
+      }
+      const inbox = toGraphInbox(parsed.data, dirname(file), defaults, secrets, add);
+      if (inbox) inboxes.push(inbox);
+      return;
+    }
+    if (source !== undefined && source !== 'imap') {
+      add(`source: expected "imap" or "graph", got ${JSON.stringify(source)}`);
+      return;
+    }
+    const { source: _imap, ...rest } = raw as Record<string, unknown>;
+    const parsed = mailboxSchema.safeParse(rest);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) add(describeIssue(issue));
       return;
@@ -178,7 +229,7 @@ export function parseMailboxesFile(file: string, text: string, defaults: Mailbox
   // Two entries for one id would share a lease and a status; for one folder, its progress.
   const seen = new Map<string, string>();
   for (const inbox of inboxes) {
-    const account = `${inbox.imap.user}@${inbox.imap.host}:${inbox.imap.port}/${inbox.imap.mailbox}`.toLowerCase();
+    const account = (inbox.source === 'graph' ? `graph:${inbox.graph.mailbox}/${inbox.graph.folder}` : `${inbox.imap.user}@${inbox.imap.host}:${inbox.imap.port}/${inbox.imap.mailbox}`).toLowerCase();
     for (const [key, what] of [[`id ${inbox.id}`, `the id "${inbox.id}"`], [`account ${account}`, `the folder ${account}`]] as const) {
       const first = seen.get(key);
       if (first) problems.push(`${where}: mailbox "${inbox.id}": ${what} is already watched by mailbox "${first}"`);
@@ -189,17 +240,10 @@ export function parseMailboxesFile(file: string, text: string, defaults: Mailbox
   return inboxes;
 }
 
-function toInbox(m: MailboxEntry, baseDir: string, defaults: MailboxDefaults, secrets: SecretSources, add: (message: string) => void): InboxConfig | undefined {
-  const ok = { value: true };
-  const fail = (message: string) => {
-    ok.value = false;
-    add(message);
-  };
-  const login = readLogin(m, baseDir, secrets, fail);
-
+/** The checks every inbox shares, whatever it is read from: its allowlist, sender policy, download folder. */
+function commonOf(m: Pick<MailboxEntry, 'allowedHosts' | 'allowedForwarders' | 'authservId' | 'maxLinks' | 'downloadFolder'>, defaults: MailboxDefaults, fail: (message: string) => void) {
   const allowedHosts = m.allowedHosts ?? defaults.allowedHosts;
   if (m.allowedHosts) {
-    // The workers check every link against FASPEX_ALLOWED_HOSTS again: a mailbox may narrow it, never widen it.
     for (const entry of m.allowedHosts) {
       if (!coveredBy(entry, defaults.allowedHosts)) fail(`allowedHosts: "${entry.source}" is not within FASPEX_ALLOWED_HOSTS, so the workers would refuse its links; add it there too`);
     }
@@ -207,13 +251,42 @@ function toInbox(m: MailboxEntry, baseDir: string, defaults: MailboxDefaults, se
   const allowedForwarders = m.allowedForwarders ?? defaults.allowedForwarders;
   const authservId = m.authservId ?? defaults.authservId;
   if (allowedForwarders !== undefined && authservId === undefined) fail('authservId is required with allowedForwarders (or set MAIL_AUTHSERV_ID): without it a forged From cannot be told apart');
-
   let downloadFolder: string | undefined;
   if (m.downloadFolder !== undefined) {
     const checked = checkDownloadFolder(m.downloadFolder);
     if (checked.ok) downloadFolder = checked.folder;
     else fail(`downloadFolder: ${checked.reason}`);
   }
+  return { allowedHosts, senderPolicy: allowedForwarders && authservId ? { allowedForwarders, authservId } : undefined, maxLinks: m.maxLinks ?? defaults.maxLinks, downloadFolder };
+}
+
+function toGraphInbox(m: GraphMailboxEntry, baseDir: string, defaults: MailboxDefaults, secrets: SecretSources, add: (message: string) => void): InboxConfig | undefined {
+  let ok = true;
+  const fail = (message: string) => {
+    ok = false;
+    add(message);
+  };
+  const clientSecret = m.clientSecretFile ?? m.clientSecretEnv ? readSecret('clientSecret', m.clientSecretFile, m.clientSecretEnv, baseDir, secrets, fail) : undefined;
+  const path = (p: string | undefined) => (p === undefined ? undefined : resolve(baseDir, p));
+  const labels: Record<GraphField, string> = { mailbox: 'mailbox', tenant: 'tenant', clientId: 'clientId', clientSecret: 'clientSecretFile (or clientSecretEnv)', certificateFile: 'certificateFile', keyFile: 'keyFile', tokenUrl: 'tokenUrl' };
+  const parsed = parseGraphInbox(
+    { mailbox: m.mailbox, folder: m.folder, tenant: m.tenant, clientId: m.clientId, clientSecret, certificateFile: path(m.certificateFile), keyFile: path(m.keyFile), pollSeconds: m.pollSeconds, baseUrl: m.baseUrl, tokenUrl: m.tokenUrl, caFile: path(m.caFile), markKeyword: m.markKeyword, moveTo: m.moveTo },
+    (f) => labels[f],
+  );
+  if (!parsed.ok) for (const p of parsed.problems) fail(p);
+  const common = commonOf(m, defaults, fail);
+  if (!ok || !parsed.ok) return undefined;
+  return { id: m.id, source: 'graph', graph: parsed.graph, ...common };
+}
+
+function toInbox(m: MailboxEntry, baseDir: string, defaults: MailboxDefaults, secrets: SecretSources, add: (message: string) => void): InboxConfig | undefined {
+  const ok = { value: true };
+  const fail = (message: string) => {
+    ok.value = false;
+    add(message);
+  };
+  const login = readLogin(m, baseDir, secrets, fail);
+  const common = commonOf(m, defaults, fail);
   if (!ok.value || login === undefined) return undefined;
 
   const imap: ImapConfig = {
@@ -230,14 +303,7 @@ function toInbox(m: MailboxEntry, baseDir: string, defaults: MailboxDefaults, se
     resyncSeconds: m.resyncSeconds,
     startAt: m.startAt,
   };
-  return {
-    id: m.id,
-    imap,
-    allowedHosts,
-    senderPolicy: allowedForwarders && authservId ? { allowedForwarders, authservId } : undefined,
-    maxLinks: m.maxLinks ?? defaults.maxLinks,
-    downloadFolder,
-  };
+  return { id: m.id, imap, ...common };
 }
 
 /** The mailbox's login, its secrets read; OAuth2 is checked by the imap-auth parser, named by these keys. */

@@ -45,7 +45,7 @@ export const TEXT_MAX_BYTES = 64 * 1024;
 export type HostPolicy = (url: URL) => void;
 
 export interface HttpRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH';
   url: string | URL;
   /** what is being fetched, for messages: "the package description" */
   what: string;

@@ -16,9 +16,18 @@ import type { RedisClient } from '../queue/connection.js';
 import { enqueueDownloads } from '../queue/producer.js';
 import type { DownloadJobData } from '../queue/queues.js';
 import type { ImapAuthSource } from './imap-auth/token-source.js';
+import type { ProxySettings } from '../http/proxy.js';
+import { createGraphReader } from './graph/graph-reader.js';
 import { imapTlsOptions } from './imap-tls.js';
 import { MailListener } from './listener.js';
 import type { MailListenerEvents, MailListenerStatus, MailListenerTuning } from './types.js';
+
+/** What reads one inbox while the lease is held: the IMAP listener, or the polling reader of a Graph mailbox. */
+interface InboxReader {
+  start(): void;
+  stop(options?: { now?: boolean }): Promise<void>;
+  status(): MailListenerStatus & { note?: string | undefined };
+}
 
 type WithInbox<T> = T extends [infer E] ? [E & { inbox: string }] : never;
 
@@ -36,7 +45,9 @@ export interface InboxRunnerStatus {
   role: 'standby' | 'active' | 'stopped';
   /** the lease value of whoever reads the inbox ("<token> <host>:<pid>"), when known */
   holder: string | undefined;
-  listener: MailListenerStatus | undefined;
+  listener: (MailListenerStatus & { note?: string | undefined }) | undefined;
+  /** how the inbox is read */
+  source: 'imap' | 'graph';
 }
 
 export interface InboxRunnerDeps {
@@ -56,6 +67,8 @@ export interface InboxRunnerDeps {
   tuning?: Partial<MailListenerTuning>;
   /** this inbox's login credentials (src/mail/imap-auth/token-source.ts); default: its password */
   auth?: ImapAuthSource | undefined;
+  /** Graph requests: their deadline and proxy (Config.faspex.timeoutMs, Config.proxy) */
+  http?: { timeoutMs: number; proxy?: ProxySettings | undefined };
 }
 
 export class InboxRunner extends EventEmitter<InboxRunnerEvents> {
@@ -63,7 +76,7 @@ export class InboxRunner extends EventEmitter<InboxRunnerEvents> {
   private readonly keeper: LeaseKeeper;
   private readonly log: Logger;
   private loopDone: Promise<void> | undefined;
-  private listener: MailListener | undefined;
+  private listener: InboxReader | undefined;
   private lease: HeldLease | undefined;
   private holder: string | undefined;
 
@@ -72,7 +85,7 @@ export class InboxRunner extends EventEmitter<InboxRunnerEvents> {
     const { inbox } = deps;
     // Each lease acquisition builds a MailListener, which reads IMAP_CA_FILE: fail here, at start,
     // with the file's problem, not later with the lease held and no listener to read the inbox.
-    imapTlsOptions(inbox.imap.tls);
+    if (inbox.source !== 'graph') imapTlsOptions(inbox.imap.tls);
     this.log = deps.logger.child({ inbox: inbox.id });
     this.keeper = new LeaseKeeper({
       store: new RedisLeaseStore(deps.redis, deps.prefix, inbox.id),
@@ -99,7 +112,7 @@ export class InboxRunner extends EventEmitter<InboxRunnerEvents> {
 
   status(): InboxRunnerStatus {
     const role = this.stopping.signal.aborted ? 'stopped' : this.lease && !this.lease.isLost ? 'active' : 'standby';
-    return { inbox: this.deps.inbox.id, role, holder: this.lease?.holder ?? this.holder, listener: this.listener?.status() };
+    return { inbox: this.deps.inbox.id, role, holder: this.lease?.holder ?? this.holder, listener: this.listener?.status(), source: this.deps.inbox.source === 'graph' ? 'graph' : 'imap' };
   }
 
   private async loop(): Promise<void> {
@@ -110,7 +123,7 @@ export class InboxRunner extends EventEmitter<InboxRunnerEvents> {
       this.holder = lease.holder;
       this.log.info({ token: lease.token }, 'this listener now reads the inbox');
       this.emit('active', { inbox: this.deps.inbox.id, token: lease.token });
-      let listener: MailListener;
+      let listener: InboxReader;
       try {
         listener = this.newListener(lease);
       } catch (err) {
@@ -135,18 +148,28 @@ export class InboxRunner extends EventEmitter<InboxRunnerEvents> {
     }
   }
 
-  private newListener(lease: HeldLease): MailListener {
+  private newListener(lease: HeldLease): InboxReader {
     const { inbox, queue, jobOptions } = this.deps;
     const relay = <K extends keyof MailListenerEvents>(name: K) => (e: MailListenerEvents[K][0]) => (this.emit as (n: string, v: unknown) => boolean)(name, { ...e, inbox: inbox.id });
+    const enqueue = (items: Parameters<typeof enqueueDownloads>[1]) => {
+      lease.assertHeld();
+      return enqueueDownloads(queue, items.map((i) => ({ ...i, source: { ...i.source, inbox: inbox.id } })), jobOptions, { folder: inbox.downloadFolder, fence: lease, replicas: this.deps.replicas });
+    };
+    if (inbox.source === 'graph') {
+      if (!this.deps.auth) throw new Error(`inbox ${inbox.id}: a Graph mailbox needs its token source`);
+      const reader = createGraphReader({
+        graph: inbox.graph, redis: this.deps.redis, prefix: this.deps.prefix, fence: lease, enqueue, allowlist: inbox.allowedHosts, senderPolicy: inbox.senderPolicy,
+        maxLinks: inbox.maxLinks, auth: this.deps.auth, logger: this.log, timeoutMs: this.deps.http?.timeoutMs, proxy: this.deps.http?.proxy, backoffBaseMs: this.deps.tuning?.backoffBaseMs,
+      });
+      for (const name of ['connected', 'disconnected', 'mail', 'mail-failed', 'backlog', 'synced'] as const) reader.on(name, relay(name) as never);
+      return reader;
+    }
     return new MailListener({
       imap: inbox.imap,
       redis: this.deps.redis,
       prefix: this.deps.prefix,
       fence: lease,
-      enqueue: (items) => {
-        lease.assertHeld();
-        return enqueueDownloads(queue, items.map((i) => ({ ...i, source: { ...i.source, inbox: inbox.id } })), jobOptions, { folder: inbox.downloadFolder, fence: lease, replicas: this.deps.replicas });
-      },
+      enqueue,
       allowlist: inbox.allowedHosts,
       senderPolicy: inbox.senderPolicy,
       maxLinks: inbox.maxLinks,

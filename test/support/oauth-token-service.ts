@@ -17,7 +17,7 @@
  * anything else {active: false}. Dovecot does not check expiry itself: this service decides.
  */
 import { execFile } from 'node:child_process';
-import { X509Certificate, createHash, generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
+import { X509Certificate, createHash, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -46,7 +46,12 @@ interface Client {
   /** service account */
   serviceAccount?: { publicKey: KeyObject; scopes: string[] };
   revoked: boolean;
+  /** application permissions admin-consented for the app: the access token's `roles` */
+  roles?: string[];
 }
+
+/** The resource a client-credentials scope names (`https://graph.microsoft.com/.default` → its audience). */
+const resourceOf = (scope: string) => scope.replace(/\/\.default$/, '');
 
 interface IssuedToken {
   client: string;
@@ -73,6 +78,14 @@ export interface TokenService {
   readonly caFile: string;
   /** expires_in of tokens issued from now on (seconds) */
   lifetimeS: number;
+  /**
+   * Access tokens are RS256 JWTs as Entra issues them for app-only flows: aud = the scope's
+   * resource, tid = the tenant of the token URL's path, appid, roles. This verifies them (a
+   * resource server such as the Graph stand-in is given the public key).
+   */
+  readonly signingKeyPem: string;
+  /** the app's consented application permissions (default: Mail.ReadWrite); [] = consent revoked */
+  setRoles(id: string, roles: string[]): void;
   addSecretClient(id: string, secret: string, mailbox: string): void;
   addCertificateClient(id: string, certPem: string, mailbox: string): void;
   /** a service account allowed (domain-wide delegation) to act for mailboxes with these scopes */
@@ -108,8 +121,17 @@ export async function startTokenService(): Promise<TokenService> {
     lifetimeS: 3600,
   };
 
-  const issue = (client: Client): Record<string, unknown> => {
-    const accessToken = `at-${randomBytes(24).toString('base64url')}`;
+  const signing = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const issue = (client: Client, grant?: { scope: string; path: string }): Record<string, unknown> => {
+    const now = Math.floor(Date.now() / 1000);
+    const tenant = /^\/([^/]+)\/oauth2\//.exec(grant?.path ?? '')?.[1];
+    const claims = {
+      aud: resourceOf(grant?.scope ?? ''), iss: `https://sts.windows.net/${tenant ?? 'common'}/`, iat: now, nbf: now, exp: now + service.lifetimeS,
+      appid: client.id, tid: tenant, roles: client.roles ?? ['Mail.ReadWrite'], jti: randomBytes(12).toString('base64url'),
+    };
+    const head = Buffer.from(JSON.stringify({ typ: 'JWT', alg: 'RS256' })).toString('base64url');
+    const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
+    const accessToken = `${head}.${body}.${sign('sha256', Buffer.from(`${head}.${body}`), signing.privateKey).toString('base64url')}`;
     tokens.set(accessToken, { client: client.id, mailbox: client.mailbox, expiresAt: Date.now() + service.lifetimeS * 1000, expired: false });
     issued.push(accessToken);
     return { token_type: 'Bearer', expires_in: service.lifetimeS, ext_expires_in: service.lifetimeS, access_token: accessToken };
@@ -156,13 +178,13 @@ export async function startTokenService(): Promise<TokenService> {
       checkTimes(payload);
       if (typeof payload.jti !== 'string' || usedJti.has(payload.jti)) fail(401, 'invalid_client', 'AADSTS700024: Client assertion is not within its valid time range (jti reused).');
       usedJti.add(payload.jti as string);
-      return issue(c);
+      return issue(c, { scope, path });
     }
     const secret = form.get('client_secret');
     if (!c.secret || secret !== c.secret) {
       fail(401, 'invalid_client', `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${id}'.`);
     }
-    return issue(c);
+    return issue(c, { scope, path });
   }
 
   function checkTimes(payload: Record<string, unknown>): void {
@@ -258,6 +280,12 @@ export async function startTokenService(): Promise<TokenService> {
     googleTokenUrl: `${origin}/token`,
     introspectionUrl,
     caFile: ca.caFile,
+    signingKeyPem: signing.publicKey.export({ type: 'spki', format: 'pem' }) as string,
+    setRoles(id: string, roles: string[]) {
+      const c = clients.get(id);
+      if (!c) throw new Error(`no client ${id}`);
+      c.roles = roles;
+    },
     grants,
     issued,
     introspections,

@@ -48,10 +48,10 @@ describe('MAILBOXES_FILE', () => {
       { ...a, user: 'ingest@contoso.example', auth: { method: 'oauth2', provider: 'microsoft', tenant: 'contoso.example', clientId: 'app-1', clientSecretEnv: 'A_PASS' } },
       { ...b, auth: { method: 'oauth2', provider: 'google', keyFile: 'keys/sa.json' }, caFile: 'ca.pem' },
     ] }), defaults, secrets);
-    expect(ms!.imap.auth).toEqual({ kind: 'oauth2', user: 'ingest@contoso.example', provider: { name: 'microsoft', tenant: 'contoso.example', clientId: 'app-1', credential: { kind: 'secret', clientSecret: PASSWORD }, tokenUrl: 'https://login.microsoftonline.com/contoso.example/oauth2/v2.0/token', scope: 'https://outlook.office365.com/.default' } });
-    expect(ms!.imap.password).toBe('');
-    expect(g!.imap.auth).toMatchObject({ kind: 'oauth2', provider: { name: 'google', keyFile: '/etc/fi/keys/sa.json' } });
-    expect(g!.imap.tls).toEqual({ caFile: '/etc/fi/ca.pem', insecure: false });
+    expect(ms!.imap!.auth).toEqual({ kind: 'oauth2', user: 'ingest@contoso.example', provider: { name: 'microsoft', tenant: 'contoso.example', clientId: 'app-1', credential: { kind: 'secret', clientSecret: PASSWORD }, tokenUrl: 'https://login.microsoftonline.com/contoso.example/oauth2/v2.0/token', scope: 'https://outlook.office365.com/.default' } });
+    expect(ms!.imap!.password).toBe('');
+    expect(g!.imap!.auth).toMatchObject({ kind: 'oauth2', provider: { name: 'google', keyFile: '/etc/fi/keys/sa.json' } });
+    expect(g!.imap!.tls).toEqual({ caFile: '/etc/fi/ca.pem', insecure: false });
   });
 
   it('takes the sender policy from the mailbox, or the environment', () => {
@@ -160,7 +160,7 @@ describe('the README example of MAILBOXES_FILE', () => {
       env: { POST_IMAP_PASSWORD: 'pw' },
       readFile: () => 'pw-a\n',
     });
-    expect(inboxes.map((i) => [i.id, i.imap.mailbox, i.downloadFolder])).toEqual([
+    expect(inboxes.map((i) => [i.id, i.imap!.mailbox, i.downloadFolder])).toEqual([
       ['studio-a', 'INBOX', 'studio-a'],
       ['post', 'Faspex', undefined],
     ]);
