@@ -30,6 +30,7 @@ import { handoffJobId, JOB, QUEUE, type DownloadJobData, type HandoffJobData, ty
 import { WorkerManager } from '../src/queue/worker-manager.js';
 import type { Role } from '../src/service/role.js';
 import type { ServiceContext } from '../src/service/service-context.js';
+import { SweepStore } from '../src/sweep/sweep-store.js';
 
 type DownloadProcessor = ReturnType<typeof createDownloadProcessor>;
 
@@ -50,8 +51,11 @@ export async function startDownloader(ctx: ServiceContext, options: DownloaderOp
     logger.child({ role: 'downloader' }),
   );
 
+  const sweepStore = new SweepStore(ctx.redis, config.redis.prefix);
   const outcomes: DownloadOutcomeListener = {
     async completed(job: Job<DownloadJobData>, result: DownloadResult, seconds: number) {
+      // the manifest is written: a Faspex 5 sweep never queues this package again (src/sweep/)
+      if (job.data.kind.startsWith('faspex5')) await sweepStore.markDone(job.data.server, [job.data.packageId]);
       metrics.packagesCompleted.inc();
       if (!result.alreadyComplete) {
         metrics.bytesDownloaded.inc(result.bytesTransferred);

@@ -34,6 +34,7 @@ import { downloadJobOptions } from '../src/queue/producer.js';
 import { QUEUE, type DownloadJobData } from '../src/queue/queues.js';
 import type { Role } from '../src/service/role.js';
 import type { ServiceContext } from '../src/service/service-context.js';
+import { startSweepers } from '../src/sweep/sweepers.js';
 
 export async function startListener(ctx: ServiceContext): Promise<Role & { inboxes: InboxRunner[] }> {
   const { config } = ctx;
@@ -41,12 +42,18 @@ export async function startListener(ctx: ServiceContext): Promise<Role & { inbox
   const log = ctx.logger.child({ role: 'listener' });
   const owner = `${hostname()}:${process.pid}`;
   const started = config.inboxes.map((inbox) => startInbox(ctx, inbox, owner, log));
+  // Faspex 5 boxes are swept by the processes that read mail (src/sweep/), each box by one of them
+  const sweepers = startSweepers({
+    config, logger: ctx.logger, connect: () => ctx.connect('producer'), redis: ctx.redis,
+    onMissedByMail: (server, count) => ctx.metrics.packagesMissedByMail.inc({ server }, count),
+  });
+  for (const b of sweepers?.boxes ?? []) ctx.metrics.packagesMissedByMail.inc({ server: b.server }, 0);
   log.info({ inboxes: config.inboxes.map((i) => i.id), leaseSeconds: config.listener.leaseMs / 1000 }, 'listening');
   return {
     name: 'listener',
     inboxes: started.map((s) => s.runner),
     stop: async () => {
-      await Promise.all(started.map((s) => s.stop()));
+      await Promise.all([...started.map((s) => s.stop()), sweepers?.stop()]);
     },
     health: () => {
       const parts = started.map(({ runner }) => {

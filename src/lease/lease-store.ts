@@ -23,8 +23,9 @@ export interface LeaseStore {
   holds(holder: string): Promise<boolean>;
 }
 
-export function leaseKeys(prefix: string, inboxId: string): { lease: string; fence: string } {
-  return { lease: `${prefix}:inbox:${inboxId}:lease`, fence: `${prefix}:inbox:${inboxId}:fence` };
+/** `scope`: what is leased: an inbox's reading (`inbox`), a Faspex 5 box's sweeping (`sweep`). */
+export function leaseKeys(prefix: string, inboxId: string, scope = 'inbox'): { lease: string; fence: string } {
+  return { lease: `${prefix}:${scope}:${inboxId}:lease`, fence: `${prefix}:${scope}:${inboxId}:fence` };
 }
 
 // SET NX and INCR in one script: a token is drawn only by the one that wins the lease.
@@ -52,8 +53,9 @@ export class RedisLeaseStore implements LeaseStore {
     private readonly redis: Redis | Cluster,
     prefix: string,
     inboxId: string,
+    scope = 'inbox',
   ) {
-    const keys = leaseKeys(prefix, inboxId);
+    const keys = leaseKeys(prefix, inboxId, scope);
     this.leaseKey = keys.lease;
     this.fenceKey = keys.fence;
   }

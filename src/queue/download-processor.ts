@@ -84,7 +84,8 @@ export interface DownloadProcessorDeps {
 export function createDownloadProcessor(deps: DownloadProcessorDeps) {
   return async (job: Job<DownloadJobData>, token?: string, signal?: AbortSignal): Promise<DownloadJobResult> => {
     const data = downloadJobSchema.parse(job.data);
-    const link = parsePackageLink(data.link);
+    // a sweep's box is job data, not part of the link a mail could carry
+    const link = { ...parsePackageLink(data.link), ...(data.box ? { box: data.box } : {}) };
     const log = deps.logger.child({ jobId: job.id, kind: link.kind, server: link.server, packageId: link.packageId });
     const started = Date.now();
     const progress = throttledProgress(job, deps.progressIntervalMs ?? 1000);

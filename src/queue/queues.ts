@@ -28,7 +28,12 @@ export const downloadJobSchema = z.object({
   packageId: z.string().min(1),
   /** where it came from, for people: a mail (mailbox, uid, message-id, subject) or the CLI */
   source: z.object({
-    type: z.enum(['mail', 'cli', 'demo']),
+    /** `sweep`: a Faspex 5 box sweep found it (src/sweep/); no mail announced it before */
+    type: z.enum(['mail', 'cli', 'demo', 'sweep']),
+    /** a sweep's box, as FASPEX5_CLIENTS names it (`inbox`, `workgroup:Dailies`) */
+    box: z.string().optional(),
+    /** a sweep asked for by a mail (`mail`) or by the timer (`timer`) */
+    trigger: z.enum(['mail', 'timer']).optional(),
     /** the inbox id (MAILBOXES_FILE, or `default`) of the mail that announced it */
     inbox: z.string().optional(),
     mailbox: z.string().optional(),
@@ -44,6 +49,8 @@ export const downloadJobSchema = z.object({
    * writing (src/ascp/download-subfolder.ts), as anyone who can write Redis can write this
    */
   folder: z.string().optional(),
+  /** Faspex 5: the box a sweep found the package in, so it is downloaded as that box's recipient */
+  box: z.object({ kind: z.enum(['inbox', 'shared_inbox', 'workgroup']), id: z.string().optional() }).optional(),
 });
 export type DownloadJobData = z.infer<typeof downloadJobSchema>;
 
@@ -104,5 +111,6 @@ export function downloadJobData(link: PackageLink, source: DownloadJobData['sour
     source,
     queuedAt: now.toISOString(),
     ...(folder === undefined ? {} : { folder }),
+    ...(link.box === undefined ? {} : { box: link.box.id === undefined ? { kind: link.box.kind } : { kind: link.box.kind, id: link.box.id } }),
   });
 }

@@ -40,6 +40,8 @@ export interface Metrics {
   /** a package found no room: before it started, or ascp's disk full during the transfer */
   readonly diskSpaceWaits: Counter<'cause'>;
   readonly bytesDownloaded: Counter;
+  /** packages a timed Faspex 5 sweep found that no mail had announced by then (src/sweep/) */
+  readonly packagesMissedByMail: Counter<'server'>;
   readonly downloadDuration: Histogram;
   /** from the server's INTERNALDATE of a mail to its jobs being in Redis */
   readonly mailQueueLatency: Histogram;
@@ -93,6 +95,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       registers,
     }),
     bytesDownloaded: new Counter({ name: name('bytes_downloaded_total'), help: 'Bytes written by ascp into DOWNLOAD_DIR', registers }),
+    packagesMissedByMail: new Counter({ name: name('packages_missed_by_mail_total'), help: 'Packages a timed Faspex 5 sweep found that no mail had announced by then (the mail path is leaking)', labelNames: ['server'] as const, registers }),
     downloadDuration: new Histogram({ name: name('download_duration_seconds'), help: 'Time from the start of a download attempt to a complete package', buckets: DURATION_BUCKETS, registers }),
     mailQueueLatency: new Histogram({ name: name('mail_queue_latency_seconds'), help: 'Time from a mail reaching the server (INTERNALDATE) to its jobs being in Redis', buckets: LATENCY_BUCKETS, registers }),
     watchState: (sources) => stateGauges.watch(sources),

@@ -1,0 +1,110 @@
+/**
+ * Faspex 5 boxes through the real pieces: `faspex-ingest run` as a process, a real Dovecot, the
+ * simulator over HTTPS, the fake ascp. The API is the source of truth, the mail the trigger.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../src/service/redis-server.js';
+import { startDovecot, type Dovecot } from '../../src/standins/dovecot.js';
+import { createFaspexSim, type FaspexSim } from '../../src/standins/faspex-sim/index.js';
+import { faspex4Notification } from '../../src/standins/notification-mail.js';
+import { serviceEnv } from '../support/service-env.js';
+import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
+import { tempDir, uniqueName, waitFor } from '../support/temp.js';
+
+function manifests(dir: string): Array<{ title: string; kind: string; packageId: string }> {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => existsSync(join(dir, f, 'faspex-package.json'))).map((f) => JSON.parse(readFileSync(join(dir, f, 'faspex-package.json'), 'utf8')));
+}
+
+function clientsWithBoxes(sim: FaspexSim, dir: string, boxes: string[], extra: Record<string, unknown> = {}): string {
+  const api = sim.faspex5.addApiClient({ user: sim.credentials.username });
+  const json = JSON.parse(sim.faspex5.clientsJson(dir, [api])) as Record<string, Record<string, unknown>>;
+  for (const v of Object.values(json)) Object.assign(v, { boxes }, extra);
+  return JSON.stringify(json);
+}
+
+describe('run with Faspex 5 boxes: timed sweeps, mail and sweep, shared inboxes and workgroups', () => {
+  let dovecot: Dovecot;
+  let sim: FaspexSim;
+  let service: ServiceProcess;
+  let env: Record<string, string>;
+  let port: number;
+  let redis: Redis;
+  const dir = tempDir('f5sweep');
+  const transfersOf = (id: string) => sim.requests.filter((r) => r.path.endsWith(`/packages/${id}/transfer_spec/download`) && r.method === 'POST');
+
+  beforeAll(async () => {
+    [dovecot, sim] = await Promise.all([startDovecot(), createFaspexSim({ users: { alice: 'a-pw-1', bob: 'b-pw-2' } })]);
+    const user = sim.credentials.username;
+    sim.faspex5.addBox('shared_inbox', 'Desk', { [user]: 'standard' });
+    sim.faspex5.addBox('workgroup', 'Team', { [user]: 'standard', bob: 'standard' });
+    sim.faspex5.state.pageMax = 3;
+    // already there before the first sweep: remembered, not downloaded
+    for (let i = 0; i < 4; i++) sim.faspex5.addPackage({ title: `old ${i}`, files: { 'a.txt': 'a' }, recipients: [user] });
+    port = await freePort();
+    env = serviceEnv({
+      redisUrl: inject('redisUrl'), prefix: uniqueName('f5sweep'), dovecot, sim, dir: dir.path, dashboardPort: port,
+      extra: { FASPEX5_CLIENTS: clientsWithBoxes(sim, join(dir.path, 'keys'), ['inbox', 'shared_inbox:Desk', 'workgroup:Team']), FASPEX5_SWEEP_SECONDS: '5' },
+    });
+    redis = new Redis(inject('redisUrl'));
+    service = startServiceProcess(['run'], env, dir.path);
+    await waitFor(() => service.output().includes('running; dashboard at'), { what: 'the service to start', timeoutMs: 30_000 });
+    await waitFor(async () => (await redis.hlen(`${env.QUEUE_PREFIX}:faspex5:box-status`)) === 3 || undefined, { what: 'the first sweep of the three boxes', timeoutMs: 30_000 });
+  });
+
+  afterAll(async () => {
+    await service?.stop('SIGKILL');
+    await redis?.quit();
+    await Promise.all([dovecot?.stop(), sim?.close()]);
+    dir.remove();
+  });
+
+  it('the first sweep remembers what is there; a package no mail announced is found by the timed sweep', async () => {
+    const pkg = sim.faspex5.addPackage({ title: 'no mail', files: { 'clip.mov': 20_000 }, recipients: [sim.credentials.username] });
+    await waitFor(() => manifests(env.DOWNLOAD_DIR!).find((m) => m.title === 'no mail'), { what: 'the swept package on disk', timeoutMs: 60_000 });
+    expect(manifests(env.DOWNLOAD_DIR!).map((m) => m.title)).not.toContain('old 0');
+    expect(transfersOf(pkg.id)).toHaveLength(1);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^faspex_ingest_packages_missed_by_mail_total\{server="127\.0\.0\.1:\d+"\} [1-9]/m);
+  });
+
+  it('a package announced by mail and found by the sweep downloads once', async () => {
+    const pkg = sim.faspex5.addPackage({ title: 'mail and sweep', files: { 'a.bin': 10_000 }, recipients: [sim.credentials.username] });
+    await dovecot.deliver(faspex4Notification({ link: pkg.links.inbox, title: 'mail and sweep' }));
+    await waitFor(() => manifests(env.DOWNLOAD_DIR!).find((m) => m.title === 'mail and sweep'), { what: 'the package on disk', timeoutMs: 60_000 });
+    // a few more sweeps pass: still one job, one download
+    const swept = sim.faspex5.state.listCalls.length;
+    await waitFor(() => sim.faspex5.state.listCalls.length >= swept + 6 || undefined, { what: 'more sweeps', timeoutMs: 60_000 });
+    expect(transfersOf(pkg.id)).toHaveLength(1);
+    expect(manifests(env.DOWNLOAD_DIR!).filter((m) => m.title === 'mail and sweep')).toHaveLength(1);
+  });
+
+  it('packages in a shared inbox and a workgroup download with that box\'s recipient parameter', async () => {
+    const desk = sim.faspex5.addPackage({ title: 'to bob and desk', files: { 'a.txt': 'desk' }, recipients: ['bob', { name: 'Desk', type: 'shared_inbox' }] });
+    const team = sim.faspex5.addPackage({ title: 'to team', files: { 'a.txt': 'team' }, recipients: [{ name: 'Team', type: 'workgroup' }] });
+    await waitFor(() => {
+      const titles = manifests(env.DOWNLOAD_DIR!).map((m) => m.title);
+      return titles.includes('to bob and desk') && titles.includes('to team') ? true : undefined;
+    }, { what: 'both box packages on disk', timeoutMs: 60_000 });
+    const boxes = sim.faspex5.state.boxes;
+    const id = (name: string) => [...boxes.values()].find((b) => b.name === name)!.id;
+    expect(transfersOf(desk.id).map((r) => r.query)).toEqual([expect.objectContaining({ recipient_workgroup_id: id('Desk') })]);
+    expect(transfersOf(team.id).map((r) => r.query)).toEqual([expect.objectContaining({ recipient_workgroup_id: id('Team') })]);
+  });
+
+  it('a completed package whose job was cleaned up is still not fetched again', async () => {
+    const pkg = sim.faspex5.addPackage({ title: 'kept done', files: { 'a.txt': 'k' }, recipients: [sim.credentials.username] });
+    await waitFor(() => manifests(env.DOWNLOAD_DIR!).find((m) => m.title === 'kept done'), { what: 'the package on disk', timeoutMs: 60_000 });
+    // as KEEP_COMPLETED_DAYS would: BullMQ removes the completed job (and its id) for good
+    const jobs = await redis.keys(`${env.QUEUE_PREFIX}:downloads:faspex5-inbox-*${pkg.id}`);
+    expect(jobs.length).toBeGreaterThan(0);
+    await redis.del(...jobs);
+    await redis.zrem(`${env.QUEUE_PREFIX}:downloads:completed`, jobs[0]!.split(':').pop()!);
+    const swept = sim.faspex5.state.listCalls.length;
+    await waitFor(() => sim.faspex5.state.listCalls.length >= swept + 6 || undefined, { what: 'more sweeps', timeoutMs: 60_000 });
+    expect(transfersOf(pkg.id)).toHaveLength(1);
+  });
+});
