@@ -84,7 +84,7 @@ export async function startDownloader(ctx: ServiceContext, options: DownloaderOp
       (m) =>
         m.createDownloadProcessor({
           config, logger, resolver, ascp, outcomes, progressIntervalMs: options.progressIntervalMs,
-          rename: (id, title) => renameJob(ctx.queues.downloads, id, title),
+          rename: (id, title, sender) => renameJob(ctx.queues.downloads, id, title, sender),
           caps,
         }),
       (e: unknown) => {

@@ -27,6 +27,8 @@ export interface DashboardOptions {
   liveIntervalMs?: number;
   /** reads of the queue this recent are shared by every open packages page (default 1 s) */
   viewCacheMs?: number;
+  /** how often, at most, the packages index is swept while pages are read (default 5 min) */
+  indexSweepMs?: number;
 }
 
 export function createDashboardApp(options: DashboardOptions): express.Express {
@@ -51,7 +53,7 @@ export function createDashboardApp(options: DashboardOptions): express.Express {
   // Before the board, so `/` is the packages page; the board keeps /queue/<name> and /api.
   const downloads = (queues.find((q) => q.name === QUEUE.downloads) ?? queues[0]) as Queue<DownloadJobData> | undefined;
   if (downloads) {
-    app.use(packagesRouter({ queue: downloads, inboxes: options.inboxes ?? (async () => []), readOnly: config.readOnly, password: config.password, liveIntervalMs: options.liveIntervalMs, viewCacheMs: options.viewCacheMs, logger }));
+    app.use(packagesRouter({ queue: downloads, inboxes: options.inboxes ?? (async () => []), readOnly: config.readOnly, password: config.password, liveIntervalMs: options.liveIntervalMs, viewCacheMs: options.viewCacheMs, indexSweepMs: options.indexSweepMs, logger }));
   }
   app.use(lazyBoard(queues, config.readOnly));
 

@@ -76,7 +76,7 @@ export interface DownloadProcessorDeps {
   /** how often progress is written to Redis at most */
   progressIntervalMs?: number;
   /** names the job for people once the title is known (job-name.ts renameJob) */
-  rename?: (jobId: string, title: string) => Promise<unknown>;
+  rename?: (jobId: string, title: string, sender?: string) => Promise<unknown>;
   /** transfer caps per Faspex server and transfer host, held in Redis */
   caps?: { slots: TransferSlots; settings: CapSettings };
 }
@@ -133,7 +133,7 @@ export function createDownloadProcessor(deps: DownloadProcessorDeps) {
         },
         onResolved: ({ title, sender, folder, totalBytes }) => {
           void progress.write({ phase: 'transferring', bytes: 0, total: totalBytes, title, sender, folder, startedAt: Date.now() }, true);
-          if (title && job.id && deps.rename) deps.rename(job.id, title).catch((err: unknown) => log.debug({ err }, 'could not rename the job'));
+          if (title && job.id && deps.rename) deps.rename(job.id, title, sender).catch((err: unknown) => log.debug({ err }, 'could not rename the job'));
         },
         onProgress: (p) => void progress.write({ phase: 'transferring', ...p }),
         onLog: (line) => void job.log(maskText(line)).catch(() => undefined),

@@ -10,6 +10,7 @@
  */
 import type { Queue } from 'bullmq';
 import { maskText } from '../log/secrets.js';
+import { indexJobs, indexWords } from './package-index.js';
 import type { DownloadJobData } from './queues.js';
 
 const MAX_NAME = 120;
@@ -53,12 +54,18 @@ const RENAME = 'faspexIngestRenameJob';
 const RENAME_LUA = "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'name', ARGV[1]) return 1 end return 0";
 const defined = new WeakSet<object>();
 
-/** Renames a job in place; false when the job no longer exists. */
-export async function renameJob(queue: Queue, jobId: string, name: string): Promise<boolean> {
+/**
+ * Renames a job in place; false when the job no longer exists. The packages index learns the
+ * title's words and the sender's (as the Faspex server says), so a search finds it by either.
+ */
+export async function renameJob(queue: Queue, jobId: string, name: string, sender?: string): Promise<boolean> {
   const client = await queue.getBackend().client;
   if (!defined.has(client)) {
     client.defineCommand(RENAME, { numberOfKeys: 1, lua: RENAME_LUA });
     defined.add(client);
   }
-  return (await client.runCommand(RENAME, [queue.toKey(jobId), packageName({ title: name })])) === 1;
+  const title = packageName({ title: name });
+  const renamed = (await client.runCommand(RENAME, [queue.toKey(jobId), title])) === 1;
+  if (renamed) await indexJobs(queue, [{ id: jobId, words: indexWords(title, sender ? maskText(sender) : undefined) }]);
+  return renamed;
 }

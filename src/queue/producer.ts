@@ -6,6 +6,7 @@ import { Job, type JobsOptions, type Queue } from 'bullmq';
 import type { Config } from '../config/config.js';
 import type { PackageLink } from '../faspex/link.js';
 import { initialJobName } from './job-name.js';
+import { addToIndex, entryOf, indexClient, indexJobs } from './package-index.js';
 import { downloadJobData, downloadJobId, type DownloadJobData } from './queues.js';
 
 export const DOWNLOAD_BACKOFF = 'faspex-backoff';
@@ -91,6 +92,9 @@ export async function enqueueDownloads(
   const existed = replies(await pipeline.exec()).map((n) => n === 1);
   // addBulk sends one pipeline of addJob scripts; it throws if any of them failed.
   await queue.addBulk(jobs);
+  // The packages page's index (package-index.ts), after the adds: a crash in between leaves a
+  // job the sweep indexes later, never an entry without its job. An existing job keeps its own.
+  await indexJobs(queue, jobs.filter((_, i) => !existed[i]).map((j) => entryOf(j.opts.jobId, j.data, j.name)));
   await replicated(queue, client, ids[0]!, extra.replicas);
   return ids.map((jobId, i) => ({ jobId, added: !existed[i] }));
 }
@@ -122,9 +126,13 @@ async function fencedAdd(queue: Queue<DownloadJobData>, client: RedisClient, job
     for (const j of jobs) check.runCommand('exists', [queue.toKey(j.opts.jobId)]);
     const [holder, ...exists] = replies(await check.exec());
     if (holder !== fence.holder) throw fence.lost('the lease is no longer this listener\'s; nothing was queued');
+    await indexClient(queue);
     const multi = client.multi();
     const backend = queue.getBackend();
     for (const j of jobs) await backend.addJobToTransaction(multi, new Job(queue, j.name, j.data, j.opts, j.opts.jobId).asJSON(), j.opts.jobId);
+    // the index in the same transaction: applied with the adds or not at all (an existing job is
+    // left as it is: the script adds no arrival or server to an entry that has them)
+    addToIndex(queue, multi, jobs.filter((_, i) => exists[i] !== 1).map((j) => entryOf(j.opts.jobId, j.data, j.name)));
     executed = true;
     const results = await multi.exec();
     // null: the fencing counter moved after the WATCH, i.e. another listener won the lease

@@ -69,7 +69,7 @@ export async function startScene(o: SceneOptions): Promise<Scene> {
   const manager = new WorkerManager(connect, { prefix, lockMs: 30_000, backoff: downloadBackoff({ baseMs: 500, maxMs: 500 }) }, logger);
   manager.register(
     QUEUE.downloads,
-    createDownloadProcessor({ config, logger, resolver: createResolver(config.faspex, logger), ascp: { path: FAKE_ASCP, sshKeyPath: key }, progressIntervalMs: 250, rename: (id, title) => renameJob(queue, id, title) }),
+    createDownloadProcessor({ config, logger, resolver: createResolver(config.faspex, logger), ascp: { path: FAKE_ASCP, sshKeyPath: key }, progressIntervalMs: 250, rename: (id, title, sender) => renameJob(queue, id, title, sender) }),
     { concurrency: 1 },
   );
 

@@ -5,7 +5,7 @@
  * way out (routes.ts), so a secret that slipped into a job still never reaches the page.
  */
 import type { InboxStatus } from '../../mail/inbox-status.js';
-import { SCAN_LIMIT, type PackagesView } from './source.js';
+import type { PackagesView } from './source.js';
 import { SHOWN_STATES, formatAgo, formatBytes, formatDuration, formatRate, queryString, type PackageRow, type PageQuery } from './view-model.js';
 
 export const ASSETS = '/packages/assets';
@@ -99,7 +99,7 @@ export function renderTable(view: Pick<PackagesView, 'rows' | 'total' | 'page' |
     view.pages > 1
       ? `<nav class="pager" aria-label="pages">${view.page > 1 ? `<a href="/${esc(queryString(query, { page: view.page - 1 }))}" rel="prev">← newer</a>` : '<span></span>'}<span>page ${view.page} of ${view.pages} · ${view.total} packages</span>${view.page < view.pages ? `<a href="/${esc(queryString(query, { page: view.page + 1 }))}" rel="next">older →</a>` : '<span></span>'}</nav>`
       : `<p class="pager"><span>${view.total} package${view.total === 1 ? '' : 's'}</span></p>`;
-  const note = view.truncated ? `<p class="note">Only the newest ${SCAN_LIMIT} packages of each state are read, and the filters search those; the queue internals list older ones.</p>` : '';
+  const note = view.truncated ? '<p class="note">A word of the search is the start of very many words, so some matches may be missing: type more of it.</p>' : '';
   return `<table class="packages">
 <thead><tr><th>Package</th><th>Server</th><th>Arrived</th><th class="num">Size</th><th>State</th><th>Progress</th><th class="num">Attempts</th><th>Folder</th><th><span class="sr">Actions</span></th></tr></thead>
 <tbody>

@@ -17,6 +17,8 @@ import type { Logger } from '../../log/logger.js';
 import type { DownloadJobData } from '../../queue/queues.js';
 import { PACKAGES_CSS, PACKAGES_JS } from './assets.js';
 import { ASSETS, renderPage, type RenderContext } from './html.js';
+import { dropFromIndex } from '../../queue/package-index.js';
+import { indexSweeper } from './index-sweep.js';
 import { serveLive } from './live.js';
 import { cachedSource, loadPackagesView } from './source.js';
 import { parsePageQuery, type PageQuery } from './view-model.js';
@@ -31,6 +33,8 @@ export interface PackagesRouterOptions {
   liveIntervalMs?: number;
   /** reads of the queue this recent are shared by every open page (default 1 s) */
   viewCacheMs?: number;
+  /** how often, at most, the packages index is swept while pages are read (default 5 min) */
+  indexSweepMs?: number;
   logger: Logger;
 }
 
@@ -45,7 +49,8 @@ const NOTICES: Record<string, string> = {
 
 export function packagesRouter(options: PackagesRouterOptions): Router {
   const { queue, logger } = options;
-  const source = cachedSource({ queue, inboxes: options.inboxes, cacheMs: options.viewCacheMs ?? 1000 });
+  const sweeper = indexSweeper(queue, logger, options.indexSweepMs ?? 5 * 60_000);
+  const source = cachedSource({ queue, inboxes: options.inboxes, cacheMs: options.viewCacheMs ?? 1000, sweeper });
   const key = options.password ? createHmac('sha256', 'faspex-ingest dashboard form token').update(options.password).digest() : randomBytes(32);
   const csrf = createHmac('sha256', key).update('packages').digest('base64url');
   const boardHref = `/queue/${encodeURIComponent(queue.name)}`;
@@ -118,6 +123,7 @@ async function act(queue: Queue<DownloadJobData>, id: string, what: 'retry' | 'r
   }
   if (state === 'active') return 'busy';
   await job.remove();
+  await dropFromIndex(queue, [id]);
   return 'removed';
 }
 

@@ -1,15 +1,15 @@
 /**
- * What the packages page reads from Redis: the newest jobs of each state (capped, so a huge
- * completed history cannot make a page load slow), their counts, and the inboxes' health.
- * The filtering and paging happen in the view model, over rows already masked.
+ * What the packages page reads from Redis for one query: the rows of its page (index-reader.ts:
+ * the cost follows the page size, not how many jobs are kept), the counts per state from
+ * BullMQ's own counters, the servers the index knows, and the inboxes' health.
  */
-import type { Job, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { InboxStatus } from '../../mail/inbox-status.js';
+import { indexClient, indexKeys } from '../../queue/package-index.js';
 import type { DownloadJobData } from '../../queue/queues.js';
-import { BULL_STATES, SHOWN_STATES, packageRow, selectRows, type BullState, type JobLike, type PackageRow, type PageQuery, type ShownState } from './view-model.js';
-
-/** Jobs read per BullMQ state at most; the page says when it shows only the newest. */
-export const SCAN_LIMIT = 1000;
+import { readPage } from './index-reader.js';
+import { indexNewest, type IndexSweeper } from './index-sweep.js';
+import { BULL_STATES, SHOWN_STATES, queryString, type PackageRow, type PageQuery, type ShownState } from './view-model.js';
 
 export interface PackagesView {
   rows: PackageRow[];
@@ -18,7 +18,7 @@ export interface PackagesView {
   pages: number;
   counts: Record<ShownState, number>;
   servers: string[];
-  /** true when some state holds more jobs than were read */
+  /** true when a search was broader than the index expands it: some matches may be missing */
   truncated: boolean;
   inboxes: InboxStatus[];
   /** the inboxes could not be read (Redis trouble): say so rather than show none */
@@ -28,55 +28,64 @@ export interface PackagesView {
 export interface PackagesSource {
   queue: Queue<DownloadJobData>;
   inboxes: () => Promise<InboxStatus[]>;
-  /** a read this recent is shared (every open page's live feed, the page itself); 0: none */
+  /** a read of the same query this recent is shared (every open page's live feed, the page itself); 0: none */
   cacheMs?: number;
+  /** told of every read, so the index is swept while someone looks */
+  sweeper?: IndexSweeper;
 }
 
-type Snapshot = Omit<PackagesView, 'rows' | 'total' | 'page' | 'pages'> & { all: PackageRow[] };
 const BULL_STATES_ALL = [...new Set(SHOWN_STATES.flatMap((s) => BULL_STATES[s]))];
+/** distinct queries whose reads are kept at once */
+const CACHED_QUERIES = 64;
+
+type CachedSource = PackagesSource & { read(query: PageQuery): Promise<PackagesView>; invalidate(): void };
 
 /**
- * Reading every state's jobs is the page's whole cost (bench/packages-page.ts): with many pages
- * open, each live feed would repeat it every interval. One read per `cacheMs` is shared by all
- * of them; `invalidate` after a retry or remove, so the page that follows shows it.
+ * Many open pages and live feeds ask the same few queries every interval: one read per query per
+ * `cacheMs` is shared by all of them; `invalidate` after a retry or remove, so the page that
+ * follows shows it.
  */
-export function cachedSource(source: PackagesSource): PackagesSource & { read(): Promise<Snapshot>; invalidate(): void } {
-  let last: { at: number; snapshot: Promise<Snapshot> } | undefined;
+export function cachedSource(source: PackagesSource): CachedSource {
+  const last = new Map<string, { at: number; view: Promise<PackagesView> }>();
   return {
     ...source,
-    read() {
+    read(query) {
       const now = Date.now();
-      if (!last || now - last.at >= (source.cacheMs ?? 0)) {
-        const snapshot = readSnapshot(source);
-        last = { at: now, snapshot };
-        // a failed read is not kept
-        snapshot.catch(() => {
-          if (last?.snapshot === snapshot) last = undefined;
-        });
-      }
-      return last.snapshot;
+      const key = `${queryString(query)}|${query.perPage}`;
+      const hit = last.get(key);
+      if (hit && now - hit.at < (source.cacheMs ?? 0)) return hit.view;
+      const view = readView(source, query);
+      last.delete(key);
+      last.set(key, { at: now, view });
+      if (last.size > CACHED_QUERIES) last.delete(last.keys().next().value!);
+      // a failed read is not kept
+      view.catch(() => {
+        if (last.get(key)?.view === view) last.delete(key);
+      });
+      return view;
     },
     invalidate() {
-      last = undefined;
+      last.clear();
     },
   };
 }
 
-export async function loadPackagesView(source: PackagesSource & { read?: () => Promise<Snapshot> }, query: PageQuery): Promise<PackagesView> {
-  const { all, ...rest } = await (source.read ? source.read() : readSnapshot(source));
-  return { ...selectRows(all, query), ...rest };
+export function loadPackagesView(source: PackagesSource & { read?: (query: PageQuery) => Promise<PackagesView> }, query: PageQuery): Promise<PackagesView> {
+  return source.read ? source.read(query) : readView(source, query);
 }
 
-async function readSnapshot(source: PackagesSource): Promise<Snapshot> {
+async function readView(source: PackagesSource, query: PageQuery): Promise<PackagesView> {
   const { queue } = source;
-  const bullStates = BULL_STATES_ALL;
-  const [lists, rawCounts, inboxes] = await Promise.all([
-    Promise.all(bullStates.map(async (state) => ({ state, jobs: ((await queue.getJobs([state], 0, SCAN_LIMIT - 1, false)) as Job[]).filter(Boolean) }))),
-    queue.getJobCounts(...bullStates),
+  source.sweeper?.poke();
+  const client = await indexClient(queue);
+  const [rawCounts, indexed] = await Promise.all([queue.getJobCounts(...BULL_STATES_ALL), client.runCommand('zcard', [indexKeys(queue).arrival]) as Promise<number>]);
+  // fewer entries than jobs: some were added without the index (bull-board, an older version)
+  if (Number(indexed) < BULL_STATES_ALL.reduce((n, b) => n + (rawCounts[b] ?? 0), 0)) await indexNewest(queue);
+  const [page, servers, inboxes] = await Promise.all([
+    readPage(queue, rawCounts, query),
+    client.runCommand('smembers', [indexKeys(queue).servers]) as Promise<string[]>,
     source.inboxes().then((list) => ({ list, error: false }), () => ({ list: [] as InboxStatus[], error: true })),
   ]);
-  const all: PackageRow[] = lists.flatMap(({ state, jobs }) => jobs.map((job) => packageRow(job as unknown as JobLike, state as BullState)));
   const counts = Object.fromEntries(SHOWN_STATES.map((s) => [s, BULL_STATES[s].reduce((n, b) => n + (rawCounts[b] ?? 0), 0)])) as Record<ShownState, number>;
-  const servers = [...new Set(all.map((r) => r.server).filter((s): s is string => !!s))].sort();
-  return { all, counts, servers, truncated: bullStates.some((b) => (rawCounts[b] ?? 0) > SCAN_LIMIT), inboxes: inboxes.list, inboxesError: inboxes.error };
+  return { ...page, counts, servers: [...servers].sort(), inboxes: inboxes.list, inboxesError: inboxes.error };
 }
