@@ -35,19 +35,21 @@ import { QUEUE, type DownloadJobData } from '../src/queue/queues.js';
 import type { Role } from '../src/service/role.js';
 import type { ServiceContext } from '../src/service/service-context.js';
 import { startSweepers } from '../src/sweep/sweepers.js';
+import type { Faspex5MailTrigger } from '../src/mail/types.js';
 
 export async function startListener(ctx: ServiceContext): Promise<Role & { inboxes: InboxRunner[] }> {
   const { config } = ctx;
   if (config.inboxes.length === 0) throw new Error('no inbox to watch: set IMAP_HOST (and IMAP_USER, IMAP_PASSWORD), MAIL_SOURCE=graph (and GRAPH_*) or MAILBOXES_FILE');
   const log = ctx.logger.child({ role: 'listener' });
   const owner = `${hostname()}:${process.pid}`;
-  const started = config.inboxes.map((inbox) => startInbox(ctx, inbox, owner, log));
-  // Faspex 5 boxes are swept by the processes that read mail (src/sweep/), each box by one of them
+  // Faspex 5 boxes are swept by the processes that read mail (src/sweep/), each box by one of
+  // them; a mail from such a server asks for a sweep at once
   const sweepers = startSweepers({
     config, logger: ctx.logger, connect: () => ctx.connect('producer'), redis: ctx.redis,
     onMissedByMail: (server, count) => ctx.metrics.packagesMissedByMail.inc({ server }, count),
   });
   for (const b of sweepers?.boxes ?? []) ctx.metrics.packagesMissedByMail.inc({ server: b.server }, 0);
+  const started = config.inboxes.map((inbox) => startInbox(ctx, inbox, owner, log, sweepers?.trigger));
   log.info({ inboxes: config.inboxes.map((i) => i.id), leaseSeconds: config.listener.leaseMs / 1000 }, 'listening');
   return {
     name: 'listener',
@@ -73,7 +75,7 @@ export async function startListener(ctx: ServiceContext): Promise<Role & { inbox
 }
 
 /** One inbox: its runner, connections of its own, and its status record while it reads mail. */
-function startInbox(ctx: ServiceContext, inbox: InboxConfig, owner: string, log: ServiceContext['logger']) {
+function startInbox(ctx: ServiceContext, inbox: InboxConfig, owner: string, log: ServiceContext['logger'], faspex5?: Faspex5MailTrigger) {
   const { config, metrics } = ctx;
   // The fenced enqueue WATCHes on its connection: it must not be shared with another caller.
   const queue = new Queue<DownloadJobData>(QUEUE.downloads, { connection: ctx.connect('producer'), prefix: config.redis.prefix });
@@ -88,6 +90,7 @@ function startInbox(ctx: ServiceContext, inbox: InboxConfig, owner: string, log:
   if (imapAuth.kind === 'oauth2') log.info({ inbox: inbox.id }, `mailbox login: ${describeImapAuth(imapAuth)}${inbox.source === 'graph' ? ' for Microsoft Graph' : ''}`);
   const runner = new InboxRunner({
     auth,
+    faspex5,
     http: { timeoutMs: config.faspex.timeoutMs, proxy: config.proxy },
     inbox,
     redis,

@@ -34,6 +34,8 @@ export interface Faspex5ApiClient {
   sweepSeconds?: number;
   /** what the first sweep of a new box does */
   backfill: Backfill;
+  /** mail From these addresses (or `@domain`s) is this server's: it asks for a sweep */
+  senders: string[];
 }
 
 const clientSchema = z.strictObject({
@@ -45,6 +47,7 @@ const clientSchema = z.strictObject({
   boxes: z.array(z.string()).min(1, 'boxes is empty (leave it out for ["inbox"])').optional(),
   sweep_seconds: z.number().int().min(5, 'sweep_seconds must be at least 5').max(86_400, 'sweep_seconds must be at most 86400').optional(),
   backfill: z.string().optional(),
+  senders: z.array(z.string().trim().toLowerCase().regex(/^[^@\s]*@[^@\s]+$/, 'senders are addresses or @domains')).optional(),
 });
 
 const clientsSchema = z.record(z.string().min(1), clientSchema);
@@ -87,6 +90,7 @@ export function parseFaspex5Clients(raw: string | undefined, cwd: string = proce
       boxes,
       ...(c.sweep_seconds === undefined ? {} : { sweepSeconds: c.sweep_seconds }),
       backfill: parseBackfill(c.backfill, where),
+      senders: c.senders ?? [],
     });
   }
   return clients;

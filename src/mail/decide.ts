@@ -25,11 +25,11 @@ function loadParsers() {
 /** A notification announces one package, a digest a few; thousands in one mail are an attack. */
 export const DEFAULT_MAX_LINKS = 50;
 
-export async function decideMail(raw: Buffer, options: { allowlist: AllowedHost[]; senderPolicy?: SenderPolicy | undefined; maxDepth?: number; maxLinks?: number }): Promise<MailDecision> {
+export async function decideMail(raw: Buffer, options: { allowlist: AllowedHost[]; senderPolicy?: SenderPolicy | undefined; maxDepth?: number; maxLinks?: number; mentionHosts?: readonly string[] | undefined }): Promise<MailDecision> {
   const [{ simpleParser }, { extractPackageLinks }] = await loadParsers();
   const parsed = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, keepCidLinks: true });
   const from = parsed.from?.value[0]?.address;
-  const facts = { messageId: parsed.messageId, subject: parsed.subject, from };
+  const facts = { messageId: parsed.messageId, subject: parsed.subject, from, ...mentionsOf(parsed, options.mentionHosts) };
   if (options.senderPolicy) {
     const authenticationResults = parsed.headerLines.filter((h) => h.key === 'authentication-results').map((h) => h.line.replace(/^[^:]*:\s*/, ''));
     const verdict = checkSender({ from, authenticationResults }, options.senderPolicy);
@@ -48,6 +48,19 @@ export async function decideMail(raw: Buffer, options: { allowlist: AllowedHost[
     return { kind: 'damaged', links: [], warnings, reason, ...facts };
   }
   return { kind: links.length ? 'links' : 'no-link', links, warnings, ...facts };
+}
+
+/**
+ * Which of `hosts` the mail names in a URL (`//host`, any path, any link form the extractor may
+ * not know), in its text or HTML: a Faspex 5 server's mail asks for a sweep by that alone.
+ */
+function mentionsOf(parsed: { text?: string | undefined; html?: string | false | undefined }, hosts: readonly string[] | undefined): { mentions?: string[] } {
+  if (!hosts || hosts.length === 0) return {};
+  const body = `${parsed.text ?? ''}\n${typeof parsed.html === 'string' ? parsed.html : ''}`.toLowerCase();
+  // the host must end there: `//f5.example.com` is not named by `//f5.example.com.evil`; a
+  // gateway's wrapping (`%2F%2Fhost`) names it too
+  const found = hosts.filter((h) => new RegExp(`(?://|%2f%2f)${h.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![a-z0-9.-])`).test(body));
+  return found.length > 0 ? { mentions: found } : {};
 }
 
 /** Message-ID, Subject and From of a header block alone, for a mail whose body cannot be read. */

@@ -20,7 +20,7 @@ import type { ProxySettings } from '../http/proxy.js';
 import { createGraphReader } from './graph/graph-reader.js';
 import { imapTlsOptions } from './imap-tls.js';
 import { MailListener } from './listener.js';
-import type { MailListenerEvents, MailListenerStatus, MailListenerTuning } from './types.js';
+import type { Faspex5MailTrigger, MailListenerEvents, MailListenerStatus, MailListenerTuning } from './types.js';
 
 /** What reads one inbox while the lease is held: the IMAP listener, or the polling reader of a Graph mailbox. */
 interface InboxReader {
@@ -67,6 +67,8 @@ export interface InboxRunnerDeps {
   tuning?: Partial<MailListenerTuning>;
   /** this inbox's login credentials (src/mail/imap-auth/token-source.ts); default: its password */
   auth?: ImapAuthSource | undefined;
+  /** Faspex 5 servers whose mails ask for a sweep (src/sweep/mail-trigger.ts) */
+  faspex5?: Faspex5MailTrigger | undefined;
   /** Graph requests: their deadline and proxy (Config.faspex.timeoutMs, Config.proxy) */
   http?: { timeoutMs: number; proxy?: ProxySettings | undefined };
 }
@@ -173,6 +175,7 @@ export class InboxRunner extends EventEmitter<InboxRunnerEvents> {
       allowlist: inbox.allowedHosts,
       senderPolicy: inbox.senderPolicy,
       maxLinks: inbox.maxLinks,
+      faspex5: this.deps.faspex5,
       logger: this.log,
       tuning: this.deps.tuning,
       auth: this.deps.auth,

@@ -31,7 +31,7 @@ export async function processChunk(ctx: ProcessContext, metas: readonly MessageM
   if (ctx.stopping()) return false;
   const lastUid = metas[metas.length - 1]!.uid;
   await settleChunk(
-    { enqueue: deps.enqueue, assertHeld: () => deps.fence?.assertHeld(), log: ctx.log, emit: ctx.emit },
+    { enqueue: deps.enqueue, assertHeld: () => deps.fence?.assertHeld(), log: ctx.log, emit: ctx.emit, faspex5: deps.faspex5 },
     mails,
     {
       commit: async (skipped) => {

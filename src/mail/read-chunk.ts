@@ -54,7 +54,7 @@ async function decide(ctx: ProcessContext, plan: MailPlan, fetched: FetchedParts
   try {
     fetched ??= await fetchParts(ctx.client, plan, ctx.tuning.maxPartBytes);
     const raw = renderMessage(meta.header, plan.root, fetched.parts);
-    const decision = await decideMail(raw, { allowlist: ctx.deps.allowlist, senderPolicy: ctx.deps.senderPolicy, maxLinks: ctx.deps.maxLinks });
+    const decision = await decideMail(raw, { allowlist: ctx.deps.allowlist, senderPolicy: ctx.deps.senderPolicy, maxLinks: ctx.deps.maxLinks, mentionHosts: ctx.deps.faspex5?.hosts });
     return { meta, decision, bytesFetched: fetched.bytesFetched };
   } catch (err) {
     // A dead connection is not the mail's fault: read it again after reconnecting.

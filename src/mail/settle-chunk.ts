@@ -15,7 +15,7 @@ import { maskText } from '../log/secrets.js';
 import { downloadJobId, type DownloadJobData } from '../queue/queues.js';
 import { failpoint } from '../service/failpoints.js';
 import type { SkippedMail } from './mailbox-state.js';
-import type { EnqueueItem, MailDecision, MailOutcomeKind, MailReport } from './types.js';
+import type { EnqueueItem, Faspex5MailTrigger, MailDecision, MailOutcomeKind, MailReport } from './types.js';
 import type { EnqueueResult } from '../queue/producer.js';
 
 /** The outcomes that are recorded as skipped (and reported as `mail-failed`), with their record's kind. */
@@ -49,6 +49,8 @@ export interface SettleContext {
   assertHeld: () => void;
   log: Logger;
   emit: (name: 'mail' | 'mail-failed', report: MailReport) => void;
+  /** Faspex 5 sweeps these mails ask for, in Redis before the commit (types.ts Faspex5MailTrigger) */
+  faspex5?: Faspex5MailTrigger | undefined;
 }
 
 export interface SettleHooks<K> {
@@ -75,6 +77,11 @@ export async function settleChunk<K>(ctx: SettleContext, mails: readonly Decided
     // `listener.after-enqueue@N` is a crash after the Nth such mail was queued.
     for (let i = 0; i < queued.length; i++) failpoint('listener.after-enqueue');
   }
+
+  // The sweep a Faspex 5 server's mail asks for is in Redis before the mail counts as handled;
+  // the sweeper clears it only once that sweep's jobs are in Redis (src/sweep/sweep-store.ts).
+  const refused = new Set(['refused', 'failed']);
+  if (ctx.faspex5) await ctx.faspex5.request(mails.map((m) => m.decision).filter((d) => !refused.has(d.kind)));
 
   await hooks.commit(mails.flatMap((mail) => {
     const kind = SKIPPED_KIND[outcomeOf(mail.decision)];

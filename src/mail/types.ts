@@ -93,6 +93,8 @@ export interface MailListenerDeps {
   senderPolicy?: SenderPolicy | undefined;
   /** more package links than this in one mail: the mail is refused (default 50) */
   maxLinks?: number | undefined;
+  /** Faspex 5 servers whose mails ask for a sweep */
+  faspex5?: Faspex5MailTrigger | undefined;
   logger: Logger;
   events?: { [K in keyof MailListenerEvents]?: (...args: MailListenerEvents[K]) => void };
   tuning?: Partial<MailListenerTuning>;
@@ -140,6 +142,19 @@ export interface MailDecision {
   messageId?: string;
   subject?: string;
   from?: string;
+  /** hosts of `Faspex5MailTrigger.hosts` that the mail names anywhere (any link form, any text) */
+  mentions?: string[];
+}
+
+/**
+ * Faspex 5 servers with an API client (src/sweep/): a mail from one of them asks for a sweep of
+ * its boxes, whatever its link form. `request` writes the ask to Redis; it resolves before the
+ * chunk counts as handled, so a crash loses no ask.
+ */
+export interface Faspex5MailTrigger {
+  /** `host[:port]` of every such server, for decide's `mentions` */
+  hosts: readonly string[];
+  request(decisions: readonly MailDecision[]): Promise<void>;
 }
 
 /** A mail read and decided (read-chunk.ts). */

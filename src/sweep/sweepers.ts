@@ -14,10 +14,14 @@ import { downloadJobOptions } from '../queue/producer.js';
 import { QUEUE, type DownloadJobData } from '../queue/queues.js';
 import type { RedisClient } from '../queue/connection.js';
 import { BoxSweeper } from './box-sweeper.js';
-import { SweepStore } from './sweep-store.js';
+import type { Faspex5MailTrigger } from '../mail/types.js';
+import { serversAsked } from './mail-trigger.js';
+import { boxKey, SweepStore } from './sweep-store.js';
 
 export interface Sweepers {
   readonly boxes: BoxSweeper[];
+  /** for the mail readers: which mails ask for a sweep, and the ask written to Redis */
+  readonly trigger: Faspex5MailTrigger;
   stop(): Promise<void>;
 }
 
@@ -49,10 +53,22 @@ export function startSweepers(o: {
       });
     });
   });
+  const triggerServers = clients.map((c) => ({ server: c.server, senders: c.senders }));
+  const labelsOf = new Map(clients.map((c) => [c.server, c.boxes.map(boxLabel)]));
+  const trigger: Faspex5MailTrigger = {
+    hosts: clients.map((c) => c.server),
+    async request(decisions) {
+      const servers = new Set(decisions.flatMap((d) => serversAsked(d, triggerServers)));
+      if (servers.size === 0) return;
+      await store.request([...servers].flatMap((s) => (labelsOf.get(s) ?? []).map((l) => boxKey(s, l))));
+      log.info({ servers: [...servers] }, 'a mail asked for a sweep');
+    },
+  };
   for (const b of boxes) b.start();
   log.info({ boxes: boxes.map((b) => `${b.server} ${b.label}`) }, 'sweeping Faspex 5 boxes');
   return {
     boxes,
+    trigger,
     async stop() {
       await Promise.all(boxes.map((b) => b.stop()));
       await Promise.all(queues.map((q) => q.close()));

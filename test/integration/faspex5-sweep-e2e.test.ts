@@ -108,3 +108,58 @@ describe('run with Faspex 5 boxes: timed sweeps, mail and sweep, shared inboxes 
     expect(transfersOf(pkg.id)).toHaveLength(1);
   });
 });
+
+describe('run with Faspex 5 boxes: the mail is the trigger, one sweeper per box across processes', () => {
+  let dovecot: Dovecot;
+  let sim: FaspexSim;
+  let redis: Redis;
+  let env: Record<string, string>;
+  const services: ServiceProcess[] = [];
+  const dir = tempDir('f5trig');
+  const leaseKey = () => `${env.QUEUE_PREFIX}:sweep:${new URL(sim.baseUrl).host} inbox:lease`;
+  /** a link form the extractor does not know, on the server's host */
+  const unknownForm = (id: string) => `${new URL(sim.baseUrl).origin}/aspera/faspex/app/received/view?package=${id}`;
+
+  beforeAll(async () => {
+    [dovecot, sim] = await Promise.all([startDovecot(), createFaspexSim()]);
+    // a long timer: only a mail can make these packages arrive within the test's deadlines
+    env = serviceEnv({
+      redisUrl: inject('redisUrl'), prefix: uniqueName('f5trig'), dovecot, sim, dir: dir.path,
+      extra: { FASPEX5_CLIENTS: clientsWithBoxes(sim, join(dir.path, 'keys'), ['inbox']), FASPEX5_SWEEP_SECONDS: '3600' },
+    });
+    redis = new Redis(inject('redisUrl'));
+    for (const name of ['a', 'b']) {
+      const s = startServiceProcess(['run'], { ...env, DASHBOARD_PORT: '0', DATA_DIR: join(dir.path, `data-${name}`) }, dir.path);
+      services.push(s);
+      await waitFor(() => s.output().includes('running; dashboard at'), { what: `service ${name} to start`, timeoutMs: 30_000 });
+    }
+    await waitFor(async () => (await redis.hlen(`${env.QUEUE_PREFIX}:faspex5:box-status`)) === 1 || undefined, { what: 'the first sweep', timeoutMs: 30_000 });
+  });
+
+  afterAll(async () => {
+    await Promise.all(services.map((s) => s.stop('SIGKILL')));
+    await redis?.quit();
+    await Promise.all([dovecot?.stop(), sim?.close()]);
+    dir.remove();
+  });
+
+  it('a mail whose link form is unknown still gets its package downloaded, by a sweep it asks for', async () => {
+    const pkg = sim.faspex5.addPackage({ title: 'unknown form', files: { 'a.txt': 'u' }, recipients: [sim.credentials.username] });
+    await dovecot.deliver(faspex4Notification({ link: unknownForm(pkg.id), title: 'unknown form' }));
+    await waitFor(() => manifests(env.DOWNLOAD_DIR!).find((m) => m.title === 'unknown form'), { what: 'the package on disk', timeoutMs: 30_000 });
+    expect(await redis.hlen(`${env.QUEUE_PREFIX}:faspex5:sweep-requests`)).toBe(0);
+  });
+
+  it('one process sweeps the box; SIGKILL of it hands the box to the other', async () => {
+    const holder = await redis.get(leaseKey());
+    const pid = Number(/:(\d+)$/.exec(holder ?? '')?.[1]);
+    const sweeping = services.find((s) => s.child.pid === pid)!;
+    const other = services.find((s) => s !== sweeping)!;
+    expect(sweeping).toBeDefined();
+    await sweeping.stop('SIGKILL');
+    await waitFor(async () => ((await redis.get(leaseKey()))?.endsWith(`:${other.child.pid}`) ? true : undefined), { what: 'the other process to take the box', timeoutMs: 30_000 });
+    const pkg = sim.faspex5.addPackage({ title: 'after handover', files: { 'a.txt': 'h' }, recipients: [sim.credentials.username] });
+    await dovecot.deliver(faspex4Notification({ link: unknownForm(pkg.id), title: 'after handover' }));
+    await waitFor(() => manifests(env.DOWNLOAD_DIR!).find((m) => m.title === 'after handover'), { what: 'the package on disk', timeoutMs: 45_000 });
+  });
+});

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Backfill } from '../../src/faspex/faspex5-box-spec.js';
 import type { ListedPackage } from '../../src/faspex/faspex5-list.js';
+import { serversAsked } from '../../src/sweep/mail-trigger.js';
 import { CHANGED_SINCE_MARGIN_MS, planSweep, prunable, sweepMode } from '../../src/sweep/sweep-plan.js';
 
 const p = (id: string, status: string, created = '2026-06-01T00:00:00Z'): ListedPackage => ({ id, status, created_time: created });
@@ -38,4 +39,17 @@ describe('prunable', () => {
     const done = new Map([['a', 100], ['b', 100], ['c', 500]]);
     expect(prunable(done, new Set(['a']), 400)).toEqual(['b']);
   });
+});
+
+describe('serversAsked: a mail asks for a sweep of a Faspex 5 server', () => {
+  const servers = [{ server: 'f5.example.com', senders: ['faspex@example.com'] }, { server: 'f5b.example.com:8443', senders: ['@partner.example'] }];
+  it.each<[string, Parameters<typeof serversAsked>[0], string[]]>([
+    ['by a known inbox link', { links: [{ kind: 'faspex5-inbox', server: 'f5.example.com' }] }, ['f5.example.com']],
+    ['by a public link', { links: [{ kind: 'faspex5-public', server: 'f5b.example.com:8443' }] }, ['f5b.example.com:8443']],
+    ['not by a Faspex 4 link on the same host', { links: [{ kind: 'faspex4-received', server: 'f5.example.com' }] }, []],
+    ['by the host named in an unknown link form', { links: [], mentions: ['f5.example.com'] }, ['f5.example.com']],
+    ['by a configured sender', { links: [], from: 'Faspex@Example.com' }, ['f5.example.com']],
+    ['by a sender domain', { links: [], from: 'noreply@partner.example' }, ['f5b.example.com:8443']],
+    ['not by a look-alike domain', { links: [], from: 'x@evilpartner.example' }, []],
+  ])('%s', (_, decision, want) => expect(serversAsked(decision, servers)).toEqual(want));
 });
