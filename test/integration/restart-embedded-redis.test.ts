@@ -121,8 +121,11 @@ describe('restart after SIGKILL: run with its embedded Redis comes back by itsel
 
     // 3. Mid-shutdown: SIGTERM once a transfer runs again, killed after the downloads were handed back.
     await waitFor(() => (invocations(env.FAKE_ASCP_STATE_DIR!).length > 1 ? true : undefined), { what: 'a transfer after the restart', timeoutMs: 60_000 });
+    const termAt = Date.now();
     third.child.kill('SIGTERM');
     expect(await waitFor(() => third.exited, { timeoutMs: 60_000, what: 'the kill mid-shutdown' })).toBe('SIGKILL');
+    // docs/deployment.md "Stop times": how long the listener and the downloads took to stop, mid-transfer
+    console.info(`restart suite: SIGTERM mid-transfer to downloads handed back: ${Date.now() - termAt} ms`);
     expect(third.output()).toContain('failpoint shutdown.after-part (hit 2): SIGKILL');
 
     // 4. Left alone: everything completes.
@@ -150,7 +153,9 @@ describe('restart after SIGKILL: run with its embedded Redis comes back by itsel
     }
 
     // a clean stop takes its Redis with it, and its records
+    const idleTermAt = Date.now();
     expect(await last.stop('SIGTERM')).toBe(0);
+    console.info(`restart suite: SIGTERM to exit of an idle run, its redis-server included: ${Date.now() - idleTermAt} ms`);
     expect(redisServersIn(redisDir)).toEqual([]);
     expect(existsSync(join(redisDir, 'redis.pid'))).toBe(false);
     expect(existsSync(join(redisDir, 'owner.json'))).toBe(false);
