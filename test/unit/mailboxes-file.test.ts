@@ -166,3 +166,23 @@ describe('the README example of MAILBOXES_FILE', () => {
     ]);
   });
 });
+
+describe('MAILBOXES_FILE: "source": "graph" entries', () => {
+  const g = { id: 'm365', source: 'graph', mailbox: 'drop@contoso.example', tenant: 'contoso.example', clientId: 'app-1', clientSecretEnv: 'A_PASS', moveTo: 'Faspex handled', downloadFolder: 'm365' };
+
+  it('reads a Graph mailbox beside an IMAP one, its secret from a variable, Graph\'s scope, the common fields', () => {
+    const [imap, graph] = parseMailboxesFile(FILE, JSON.stringify({ mailboxes: [{ ...a, source: 'imap' }, { ...g, certificateFile: undefined, pollSeconds: 5, caFile: 'ca.pem' }] }), defaults, secrets);
+    expect(imap!.imap!.host).toBe('imap.a.example');
+    expect(graph).toMatchObject({ id: 'm365', source: 'graph', downloadFolder: 'm365', graph: { mailbox: 'drop@contoso.example', folder: 'Inbox', pollSeconds: 5, moveTo: 'Faspex handled', markKeyword: true, caFile: '/etc/fi/ca.pem', baseUrl: 'https://graph.microsoft.com' } });
+    expect(graph!.graph!.auth).toMatchObject({ kind: 'oauth2', provider: { name: 'microsoft', scope: 'https://graph.microsoft.com/.default', credential: { kind: 'secret', clientSecret: PASSWORD } } });
+  });
+
+  it('refuses a literal secret, IMAP keys, a missing tenant and an unknown source, naming the field and never the value', () => {
+    const found = problems({ mailboxes: [{ ...g, clientSecret: 'literal-s3cret', host: 'imap.x' }, { ...g, id: 'two', tenant: undefined }, { ...a, id: 'three', source: 'gmail' }] }).join('\n');
+    expect(found).toMatch(/mailbox "m365": clientSecret: is not read from the file itself/);
+    expect(found).toMatch(/mailbox "m365": unknown key "host"/);
+    expect(found).toMatch(/mailbox "two": tenant is required/);
+    expect(found).toMatch(/mailbox "three": source: expected "imap" or "graph", got "gmail"/);
+    expect(found).not.toContain('literal-s3cret');
+  });
+});

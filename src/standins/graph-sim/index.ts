@@ -150,20 +150,20 @@ export async function startGraphSim(o: { tenant: string; signingKeyPem: string }
       if (!state) fail(400, 'ErrorInvalidUrlQuery', 'The delta token is malformed.');
       if (state!.generation !== generation) fail(410, 'SyncStateNotFound', 'The sync state generation is not found. Restart the synchronization without the delta token.');
       // a delta link starts a new round: everything after the last one, up to now
-      if (deltaToken !== null) state = { ...state!, since: state!.upTo, upTo: box.now, offset: 0 };
+      if (deltaToken !== null) state = { ...state!, since: state!.upTo, upTo: box.now, after: 0 };
     } else {
       const folder = box.folder(folderRef) ?? fail(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
-      state = { folderId: folder.id, since: 0, upTo: box.now, offset: 0, select: url.searchParams.get('$select') ?? undefined, generation };
+      state = { folderId: folder.id, since: 0, upTo: box.now, after: 0, select: url.searchParams.get('$select') ?? undefined, generation };
     }
     const props = selected(state!.select ?? null, MESSAGE_PROPERTIES);
-    const all = box.changes(state!.folderId, state!.since, state!.upTo);
-    const slice = all.slice(state!.offset, state!.offset + Math.max(1, Math.min(max, 1000)));
-    const value = slice.map((e) => ('removed' in e ? { '@odata.type': '#microsoft.graph.message', id: e.removed, '@removed': { reason: 'deleted' } } : view(e.message, props)));
+    const all = box.changes(state!.folderId, state!.since, state!.upTo, state!.after);
+    const slice = all.slice(0, Math.max(1, Math.min(max, 1000)));
+    const value = slice.map(({ entry: e }) => ('removed' in e ? { '@odata.type': '#microsoft.graph.message', id: e.removed, '@removed': { reason: 'deleted' } } : view(e.message, props)));
     const link = `${baseUrl}/v1.0/users/${encodeURIComponent(box.address)}/mailFolders/${encodeURIComponent(folderRef)}/messages/delta`;
-    const more = state!.offset + slice.length < all.length;
+    const more = slice.length < all.length;
     return more
-      ? { '@odata.context': `${baseUrl}/v1.0/$metadata#Collection(message)`, '@odata.nextLink': `${link}?$skiptoken=${encodeState({ ...state!, offset: state!.offset + slice.length })}`, value }
-      : { '@odata.context': `${baseUrl}/v1.0/$metadata#Collection(message)`, '@odata.deltaLink': `${link}?$deltatoken=${encodeState({ ...state!, offset: 0 })}`, value };
+      ? { '@odata.context': `${baseUrl}/v1.0/$metadata#Collection(message)`, '@odata.nextLink': `${link}?$skiptoken=${encodeState({ ...state!, after: slice.at(-1)!.seq })}`, value }
+      : { '@odata.context': `${baseUrl}/v1.0/$metadata#Collection(message)`, '@odata.deltaLink': `${link}?$deltatoken=${encodeState({ ...state!, after: 0 })}`, value };
   }
 
   async function route(req: IncomingMessage, res: ServerResponse, record: GraphRequestRecord): Promise<void> {

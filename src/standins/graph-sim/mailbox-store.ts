@@ -93,12 +93,17 @@ export class MailboxStore {
     return this.seq;
   }
 
-  /** What changed in a folder in (since, upTo]: messages now in it, and removals from it; by change order. */
-  changes(folderId: string, since: number, upTo: number): Array<{ message: SimMessage } | { removed: string }> {
+  /**
+   * What changed in a folder in (since, upTo], from after `after` (the page before ended there):
+   * messages now in it, and removals from it (not in a first round); by change order. Paging by
+   * change sequence, not by offset, so mail moved away between pages shifts nothing.
+   */
+  changes(folderId: string, since: number, upTo: number, after = since): Array<{ seq: number; entry: { message: SimMessage } | { removed: string } }> {
+    const from = Math.max(since, after);
     const out: Array<{ seq: number; entry: { message: SimMessage } | { removed: string } }> = [];
-    for (const m of this.messages.values()) if (m.folderId === folderId && m.seq > since && m.seq <= upTo) out.push({ seq: m.seq, entry: { message: m } });
-    if (since > 0) for (const r of this.removals) if (r.folderId === folderId && r.seq > since && r.seq <= upTo && this.messages.get(r.id)?.folderId !== folderId) out.push({ seq: r.seq, entry: { removed: r.id } });
-    return out.sort((a, b) => a.seq - b.seq).map((e) => e.entry);
+    for (const m of this.messages.values()) if (m.folderId === folderId && m.seq > from && m.seq <= upTo) out.push({ seq: m.seq, entry: { message: m } });
+    if (since > 0) for (const r of this.removals) if (r.folderId === folderId && r.seq > from && r.seq <= upTo && this.messages.get(r.id)?.folderId !== folderId) out.push({ seq: r.seq, entry: { removed: r.id } });
+    return out.sort((a, b) => a.seq - b.seq);
   }
 }
 
@@ -107,7 +112,8 @@ export interface DeltaState {
   folderId: string;
   since: number;
   upTo: number;
-  offset: number;
+  /** the change sequence the previous page ended at (0: none yet) */
+  after: number;
   select: string | undefined;
   /** tokens of an older generation were expired by the test */
   generation: number;
@@ -117,7 +123,7 @@ export const encodeState = (s: DeltaState) => Buffer.from(JSON.stringify(s)).toS
 export function decodeState(token: string): DeltaState | undefined {
   try {
     const s = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as DeltaState;
-    return typeof s.folderId === 'string' && Number.isInteger(s.since) && Number.isInteger(s.offset) ? s : undefined;
+    return typeof s.folderId === 'string' && Number.isInteger(s.since) && Number.isInteger(s.after) ? s : undefined;
   } catch {
     return undefined;
   }
