@@ -9,6 +9,7 @@ import { faspUrlCommand } from './fasp-url.js';
 import { extractCommand } from './extract.js';
 import { enqueueCommand } from './enqueue.js';
 import { statusCommand } from './status.js';
+import { boxesCommand } from './boxes.js';
 import { demoCommand } from './demo.js';
 
 /** In the order --help lists them. */
@@ -23,5 +24,6 @@ export const COMMANDS: CliCommand[] = [
   extractCommand,
   enqueueCommand,
   statusCommand,
+  boxesCommand,
   demoCommand,
 ];
