@@ -179,9 +179,10 @@ describe.skipIf(reason !== undefined)(`the container image${reason ? ` (skipped:
         try {
           const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
           const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-          const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+          // the service itself (node) and its redis-server; not buildah, whose argv names them too
+          const program = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/)[0]!;
           const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
-          return pgid === child.pid && /faspex-ingest\0run|redis-server/.test(cmd) ? uid : undefined;
+          return pgid === child.pid && /(^|\/)(node|redis-server)$/.test(program) ? uid : undefined;
         } catch {
           return undefined; // gone meanwhile
         }
