@@ -9,6 +9,7 @@
  */
 import type { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { DISK_WAIT_CAUSES, FAILURE_CODES, MAIL_FAILURE_REASONS } from './metric-labels.js';
 import { registerStateGauges, withTimeout, type StateSources } from './metrics-state.js';
 
 export const METRIC_PREFIX = 'faspex_ingest_';
@@ -85,15 +86,19 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registry,
     mailsRead: new Counter({ name: name('mails_read_total'), help: 'Mails read from the watched mailbox', registers }),
     linksFound: new Counter({ name: name('links_found_total'), help: 'Faspex package links found in mails', registers }),
-    mailsFailed: new Counter({ name: name('mails_failed_total'), help: 'Mails that could not be handled, by reason', labelNames: ['reason'] as const, registers }),
+    mailsFailed: fromZero(new Counter({ name: name('mails_failed_total'), help: 'Mails that could not be handled, by reason', labelNames: ['reason'] as const, registers }), 'reason', MAIL_FAILURE_REASONS),
     packagesCompleted: new Counter({ name: name('packages_completed_total'), help: 'Packages downloaded completely', registers }),
-    packagesFailed: new Counter({ name: name('packages_failed_total'), help: 'Packages failed for good, by error code', labelNames: ['code'] as const, registers }),
-    diskSpaceWaits: new Counter({
-      name: name('disk_space_waits_total'),
-      help: 'Times a package waited for disk space (each look that found too little), by cause: before_start (it would not fit) or disk_full (ascp error 25 during the transfer)',
-      labelNames: ['cause'] as const,
-      registers,
-    }),
+    packagesFailed: fromZero(new Counter({ name: name('packages_failed_total'), help: 'Packages failed for good, by error code', labelNames: ['code'] as const, registers }), 'code', FAILURE_CODES),
+    diskSpaceWaits: fromZero(
+      new Counter({
+        name: name('disk_space_waits_total'),
+        help: 'Times a package waited for disk space (each look that found too little), by cause: before_start (it would not fit) or disk_full (ascp error 25 during the transfer)',
+        labelNames: ['cause'] as const,
+        registers,
+      }),
+      'cause',
+      DISK_WAIT_CAUSES,
+    ),
     bytesDownloaded: new Counter({ name: name('bytes_downloaded_total'), help: 'Bytes written by ascp into DOWNLOAD_DIR', registers }),
     packagesMissedByMail: new Counter({ name: name('packages_missed_by_mail_total'), help: 'Packages a timed Faspex 5 sweep found that no mail had announced by then (the mail path is leaking)', labelNames: ['server'] as const, registers }),
     downloadDuration: new Histogram({ name: name('download_duration_seconds'), help: 'Time from the start of a download attempt to a complete package', buckets: DURATION_BUCKETS, registers }),
@@ -107,4 +112,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       };
     },
   };
+}
+
+/**
+ * A labelled counter with a series at 0 for each known value (metric-labels.ts): absent until the
+ * first increment, it would read as "no data" on a healthy service, and `increase()` would miss
+ * that first increment.
+ */
+function fromZero<L extends string>(counter: Counter<L>, label: L, values: readonly string[]): Counter<L> {
+  for (const value of values) counter.inc({ [label]: value } as Partial<Record<L, string>>, 0);
+  return counter;
 }
