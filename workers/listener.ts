@@ -69,6 +69,15 @@ export async function startListener(ctx: ServiceContext): Promise<Role & { inbox
         if (l?.connected) return { ok: true, detail: `${s.inbox}: IMAP connected; last UID ${l.lastUid ?? '-'}` };
         return { ok: false, detail: `${s.inbox}: ${l?.lastError ? `IMAP not connected: ${l.lastError}` : 'IMAP not connected yet'}` };
       });
+      // each Faspex 5 box this process sweeps: its last sweep, outcome, packages seen, login refused
+      for (const b of sweepers?.boxes ?? []) {
+        const l = b.last;
+        if (!l) continue;
+        const when = l.lastSweepAt ? new Date(l.lastSweepAt).toISOString() : 'never';
+        if (l.loginRefused) parts.push({ ok: false, detail: `faspex5 ${l.server} ${l.box}: login refused: ${l.loginRefused}` });
+        else if (l.outcome === 'failed') parts.push({ ok: false, detail: `faspex5 ${l.server} ${l.box}: last sweep ${when} failed: ${l.error ?? ''}` });
+        else parts.push({ ok: true, detail: `faspex5 ${l.server} ${l.box}: last sweep ${when} ok, ${l.seen ?? 0} package(s) seen` });
+      }
       return { ok: parts.every((p) => p.ok), detail: parts.map((p) => p.detail).join('; ') };
     },
   };

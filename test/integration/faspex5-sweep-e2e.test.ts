@@ -69,6 +69,9 @@ describe('run with Faspex 5 boxes: timed sweeps, mail and sweep, shared inboxes 
     expect(transfersOf(pkg.id)).toHaveLength(1);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/^faspex_ingest_packages_missed_by_mail_total\{server="127\.0\.0\.1:\d+"\} [1-9]/m);
+    // the packages page tells a swept package from a mailed one; /healthz names each box
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toContain('found by sweep (inbox)');
+    expect(JSON.stringify(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json())).toMatch(/faspex5 127\.0\.0\.1:\d+ workgroup:Team: last sweep \S+ ok/);
   });
 
   it('a package announced by mail and found by the sweep downloads once', async () => {

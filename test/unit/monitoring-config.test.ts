@@ -45,7 +45,7 @@ describe('Prometheus rules', () => {
 
   it('cover the conditions the operators asked for', () => {
     const alerts = [...readFileSync(RULES, 'utf8').matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
-    expect(alerts.sort()).toEqual(['FaspexIngestDownloadDirLowSpace', 'FaspexIngestListenerDisconnected', 'FaspexIngestMailNotRead', 'FaspexIngestPackagesFailing', 'FaspexIngestQueueGrowing', 'FaspexIngestWaitingForDiskSpace']);
+    expect(alerts.sort()).toEqual(['FaspexIngestDownloadDirLowSpace', 'FaspexIngestListenerDisconnected', 'FaspexIngestMailMissedPackages', 'FaspexIngestMailNotRead', 'FaspexIngestPackagesFailing', 'FaspexIngestQueueGrowing', 'FaspexIngestWaitingForDiskSpace']);
   });
 
   it('use only metrics the service exports', async () => {

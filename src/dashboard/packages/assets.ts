@@ -100,6 +100,7 @@ table.packages { width: 100%; border-collapse: collapse; }
 .c-actions .btn { padding: 4px 10px; min-height: 32px; }
 .table-wrap .pager { padding: 0 12px 12px; margin-top: 10px; }
 .badge { display: inline-block; padding: 2px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; white-space: nowrap; color: var(--c); background: color-mix(in srgb, var(--c) 12%, white); }
+.badge.sweep { --c: #8a5a00; }
 .failure { margin-top: 4px; font-size: 13px; color: var(--failed); }
 .failure .headline { font-weight: 600; }
 .failure .detail { color: #7a3b3e; overflow-wrap: anywhere; }

@@ -78,7 +78,7 @@ function row(r: PackageRow, ctx: RenderContext): string {
   // on a phone the row becomes a card: cells with nothing to say are left out there (.none)
   const none = (empty: boolean) => (empty ? ' none' : '');
   return `<tr class="row st-${r.state}" data-id="${esc(r.id)}">
-<td class="c-title" data-label="Package"><div class="title">${esc(r.title)}</div><div class="sender">${esc(r.sender ?? '')}</div>${failure}</td>
+<td class="c-title" data-label="Package"><div class="title">${esc(r.title)}</div><div class="sender">${esc(r.sender ?? '')}${r.foundBySweep ? ` <span class="badge sweep" title="no mail announced it before the sweep">${esc(r.foundBySweep)}</span>` : ''}</div>${failure}</td>
 <td class="c-server" data-label="Server">${esc(r.server ?? '—')}</td>
 <td class="c-arrived" data-label="Arrived"><time datetime="${esc(r.arrivedAt)}" title="${esc(r.arrivedAt)}">${esc(formatAgo(r.arrivedAt, ctx.now))}</time></td>
 <td class="c-size num${none(r.size === null)}" data-label="Size">${esc(formatBytes(r.size))}</td>

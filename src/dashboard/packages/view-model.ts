@@ -49,6 +49,8 @@ export interface PackageRow {
   id: string;
   title: string;
   sender: string | null;
+  /** a Faspex 5 sweep found it (`found by sweep`, with its box) rather than a mail: the mail path may leak */
+  foundBySweep: string | null;
   server: string | null;
   arrivedAt: string;
   size: number | null;
@@ -164,6 +166,7 @@ export function packageRow(job: JobLike, state: BullState): PackageRow {
     id: job.id ?? '',
     title: displayJobName(job),
     sender: mask(progress.sender ?? displayName(job.data.source?.from)),
+    foundBySweep: job.data.source?.type === 'sweep' ? mask(`found by sweep${job.data.source.box ? ` (${job.data.source.box})` : ''}`) : null,
     server: mask(job.data.server),
     arrivedAt: job.data.queuedAt ?? new Date(job.timestamp).toISOString(),
     size: total ?? null,
