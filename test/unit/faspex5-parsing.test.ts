@@ -57,7 +57,11 @@ describe('FASPEX5_CLIENTS', () => {
       'third.example:443': { client_id: 'c3', user: 'u3', private_key_file: '/k3.pem' },
     }), '/srv/app');
     expect([...clients.keys()]).toEqual(['faspex5.example.com', 'other.example:8443', 'third.example']);
-    expect(clients.get('faspex5.example.com')).toEqual({ server: 'faspex5.example.com', clientId: 'c1', user: 'ingest', privateKeyFile: '/srv/app/keys/f5.pem' });
+    // no boxes, backfill or senders given: the own inbox, remember-only first sweep, no sender
+    expect(clients.get('faspex5.example.com')).toEqual({
+      server: 'faspex5.example.com', clientId: 'c1', user: 'ingest', privateKeyFile: '/srv/app/keys/f5.pem',
+      boxes: [{ kind: 'inbox' }], backfill: { kind: 'none' }, senders: [],
+    });
     expect(clients.get('other.example:8443')).toMatchObject({ privateKeyPassphrase: 'pass-phrase-1', clientSecret: 'sec-ret-22' });
     expect(maskText('x pass-phrase-1 sec-ret-22')).toBe('x *** ***');
   });

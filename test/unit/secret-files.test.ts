@@ -90,6 +90,7 @@ describe('NAME_FILE in loadConfig', () => {
   const context: Record<string, { set: Record<string, string>; unset: string[] }> = {
     IMAP_OAUTH_CLIENT_SECRET: { set: { IMAP_AUTH: 'oauth2', IMAP_OAUTH_PROVIDER: 'microsoft', IMAP_OAUTH_TENANT: 't', IMAP_OAUTH_CLIENT_ID: 'c' }, unset: ['IMAP_PASSWORD'] },
     IMAP_OAUTH_REFRESH_TOKEN: { set: { IMAP_AUTH: 'oauth2', IMAP_OAUTH_PROVIDER: 'refresh-token', IMAP_OAUTH_TOKEN_URL: 'https://idp.example.com/token', IMAP_OAUTH_CLIENT_ID: 'c' }, unset: ['IMAP_PASSWORD'] },
+    GRAPH_CLIENT_SECRET: { set: { MAIL_SOURCE: 'graph', GRAPH_MAILBOX: 'ingest@example.com', GRAPH_TENANT: 't', GRAPH_CLIENT_ID: 'c' }, unset: ['IMAP_HOST', 'IMAP_USER', 'IMAP_PASSWORD'] },
   };
   const outcome = (env: Record<string, string>): unknown => {
     try {
