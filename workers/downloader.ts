@@ -28,6 +28,7 @@ import { TransferSlots } from '../src/queue/transfer-slots.js';
 import { createNotifyProcessor, notifyJobOptions } from '../src/queue/notify-processor.js';
 import { handoffJobId, JOB, QUEUE, type DownloadJobData, type HandoffJobData, type NotifyJobData } from '../src/queue/queues.js';
 import { WorkerManager } from '../src/queue/worker-manager.js';
+import { failpoint } from '../src/service/failpoints.js';
 import type { Role } from '../src/service/role.js';
 import type { ServiceContext } from '../src/service/service-context.js';
 import { SweepStore } from '../src/sweep/sweep-store.js';
@@ -119,6 +120,7 @@ async function handOff(ctx: ServiceContext, job: Job<DownloadJobData>, result: D
   const { handoffJobOptions, recordHandoff } = await import('../src/queue/handoff-processor.js');
   const data: HandoffJobData = { downloadJobId: job.id, folder: result.folder, title: result.manifest.title, sender: result.manifest.sender, inbox: job.data.source.inbox };
   const id = handoffJobId(job.id);
+  failpoint('handoff.before-enqueue');
   // a hand-off that exists already (this completion seen twice) keeps its recorded state;
   // 'pending' goes first, so the hand-off worker's 'running' cannot be overwritten by it
   if (!(await ctx.queues.handoffs.getJob(id))) await recordHandoff(ctx.queues.downloads, job.id, { state: 'pending' });

@@ -18,7 +18,7 @@ import { writeSync } from 'node:fs';
 export const FAILPOINTS_VARIABLE = 'FASPEX_INGEST_FAILPOINTS';
 
 /** The failpoints the product has; a name outside this list is a test typo. */
-export type FailpointName = 'listener.after-enqueue' | 'manifest.before-rename' | 'listener.pause-before-enqueue' | 'shutdown.after-part';
+export type FailpointName = 'listener.after-enqueue' | 'manifest.before-rename' | 'listener.pause-before-enqueue' | 'shutdown.after-part' | 'handoff.before-enqueue';
 
 /**
  * Switches that take a safety layer away, so a test can prove the layer under it alone:

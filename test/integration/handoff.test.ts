@@ -194,3 +194,42 @@ if (process.env.FASPEX_INGEST_TITLE === 'Flaky' && before < 2) process.exit(2);
     expect(events.filter((e) => e.event === 'package.completed').map((e) => e.manifest!.title).sort()).toEqual(['Doomed', 'Flaky']);
   }, 120_000);
 });
+
+describe('a crash between the download and the hand-off', () => {
+  const dir = tempDir('handoff-crash');
+  const runs = join(dir.path, 'runs.txt');
+  let dovecot: Dovecot;
+  let sim: FaspexSim;
+  let current: ServiceProcess | undefined;
+
+  beforeAll(async () => {
+    [dovecot, sim] = await Promise.all([startDovecot(), createFaspexSim()]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await current?.stop('SIGKILL');
+    await Promise.all([dovecot?.stop(), sim?.close()]);
+    dir.remove();
+  });
+
+  it('neither loses the hand-off nor downloads twice', async () => {
+    const script = join(dir.path, 'on-complete.sh');
+    writeFileSync(script, `#!/bin/sh\necho "$FASPEX_INGEST_TITLE" >> ${JSON.stringify(runs)}\n`);
+    chmodSync(script, 0o755);
+    const env = serviceEnv({ redisUrl: inject('redisUrl'), prefix: uniqueName('handoff-crash'), dovecot, sim, dir: dir.path, extra: { ON_COMPLETE_COMMAND: JSON.stringify([script]) } });
+    // killed (SIGKILL, as a power cut) after the manifest is written, before the hand-off is queued
+    current = startServiceProcess(['run'], { ...env, FASPEX_INGEST_FAILPOINTS: 'handoff.before-enqueue' }, dir.path);
+    await waitFor(() => current!.output().includes('running;'), { what: 'the service', timeoutMs: 60_000 });
+    const pkg = sim.addPackage({ title: 'Crashed', files: { 'take1.mov': 150_000 } });
+    await dovecot.deliver(faspex4Notification({ link: pkg.links.external, title: 'Crashed' }));
+    await waitFor(() => current!.output().includes('failpoint handoff.before-enqueue'), { what: 'the crash', timeoutMs: 60_000 });
+    await current.stop('SIGKILL');
+    expect(existsSync(runs)).toBe(false);
+
+    current = startServiceProcess(['run'], env, dir.path);
+    await waitFor(() => existsSync(runs) && readFileSync(runs, 'utf8').includes('Crashed'), { what: 'the hand-off after the restart', timeoutMs: 90_000 });
+    // the download job ran again, found its manifest and queued the hand-off: one transfer, one run
+    expect(invocations(env.FAKE_ASCP_STATE_DIR!)).toHaveLength(1);
+    expect(readFileSync(runs, 'utf8')).toBe('Crashed\n');
+  }, 240_000);
+});
