@@ -49,7 +49,8 @@ export function jobEntry(job: Job<DownloadJobData, DownloadJobResult | undefined
     reason: state === 'completed' ? handoffReason(progress) : job.failedReason ? maskText(job.failedReason) : null,
     progress: { bytes: progress.bytes ?? null, total: progress.total ?? null },
     folder: result?.folder ?? progress.folder ?? null,
-    waitingFor: state === 'delayed' && progress.phase === 'waiting' && progress.waitingFor ? maskText(progress.waitingFor) : null,
+    // a waiting job is briefly active while it looks again: it still waits
+    waitingFor: (state === 'delayed' || state === 'active') && progress.phase === 'waiting' && progress.waitingFor ? maskText(progress.waitingFor) : null,
     handoff: state === 'completed' && progress.handoff ? { state: progress.handoff.state, reason: progress.handoff.reason ? maskText(progress.handoff.reason) : null } : null,
   };
 }

@@ -127,7 +127,8 @@ describe.skipIf(cannotMount !== undefined)(`waiting for disk space${cannotMount 
     rmSync(filler);
     const done = await waitFor(async () => {
       const job = await jobOf('Filled up');
-      return job && (await job.getState()) === 'completed' ? job : undefined;
+      // read again once completed: a job read while active still says attemptsMade 0
+      return job && (await job.getState()) === 'completed' ? downloads.getJob(job.id!) : undefined;
     }, { what: 'the package to complete once space is back', timeoutMs: 90_000 });
     expect(done.attemptsMade).toBe(1); // the one that succeeded: none was spent on the full disk
     const runs = invocations(env.FAKE_ASCP_STATE_DIR!);
@@ -153,16 +154,19 @@ describe.skipIf(cannotMount !== undefined)(`waiting for disk space${cannotMount 
     await waitFor(async () => (await metric('before_start')) > looks, { what: 'the before_start count to move' });
     expect(invocations(env.FAKE_ASCP_STATE_DIR!)).toHaveLength(before);
 
-    const status = await runCli(['status', '--json'], { env: { ...env, DASHBOARD_PORT: '0' }, cwd: dir.path });
-    const entry = (JSON.parse(status.stdout) as { jobs: { title: string | null; name: string; state: string; waitingFor: string | null; reason: string | null }[] }).jobs.find((j) => j.name.includes('Too big'))!;
-    expect(entry).toMatchObject({ state: 'delayed', reason: null, waitingFor: expect.stringMatching(/^waiting for disk space: 30\.0 MiB still to download/) });
+    // while it waits (delayed, or active for the moment it looks again), status and the page say so
+    const entry = await waitFor(async () => {
+      const status = await runCli(['status', '--json'], { env: { ...env, DASHBOARD_PORT: '0' }, cwd: dir.path });
+      return (JSON.parse(status.stdout) as { jobs: { name: string; state: string; waitingFor: string | null; reason: string | null }[] }).jobs.find((j) => j.name.includes('Too big') && j.state === 'delayed');
+    }, { what: 'status to show the wait', timeoutMs: 60_000 });
+    expect(entry).toMatchObject({ reason: null, waitingFor: expect.stringMatching(/^waiting for disk space: 30\.0 MiB still to download/) });
     const page = await (await fetch(`http://127.0.0.1:${dashboardPort}/`)).text();
     expect(page).toMatch(/waiting for disk space: 30\.0 MiB still to download/);
 
     execFileSync('mount', ['-o', 'remount,size=96m', mnt], { stdio: 'pipe' });
     const done = await waitFor(async () => {
       const job = await jobOf('Too big');
-      return job && (await job.getState()) === 'completed' ? job : undefined;
+      return job && (await job.getState()) === 'completed' ? downloads.getJob(job.id!) : undefined;
     }, { what: 'the package to complete once the file system grew', timeoutMs: 120_000 });
     expect(done.attemptsMade).toBe(1);
     expect(invocations(env.FAKE_ASCP_STATE_DIR!)).toHaveLength(before + 1);

@@ -42,6 +42,7 @@ describe('packageRow: job → row', () => {
       state: 'delayed',
       expected: { state: 'retrying', stateWords: 'waiting for disk space: 8.0 MiB still to download, 2.0 MiB free, 0 B kept back (DOWNLOAD_DIR_RESERVE_MB)', failure: null, attempts: 0 },
     },
+    { name: 'active while a waiting job looks again: still the wait', job: job({ progress: { phase: 'waiting', bytes: 0, waitingFor: 'waiting for disk space: 1 B still to download' } }), state: 'active', expected: { stateWords: 'waiting for disk space: 1 B still to download' } },
     {
       name: 'done, hand-off failed for good: downloaded, the failure in words',
       job: job({ returnvalue: { folder: 'f', bytesTransferred: 5 }, progress: { phase: 'done', bytes: 5, handoff: { state: 'failed', final: true, reason: 'ON_COMPLETE_COMMAND (/bin/x) exited with status 3 [HANDOFF_FAILED]', at: 1 } } }),

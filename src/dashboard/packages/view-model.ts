@@ -157,7 +157,7 @@ export function packageRow(job: JobLike, state: BullState): PackageRow {
   const bytes = progress.bytes ?? 0;
   const handoff = shown === 'done' ? progress.handoff : undefined;
   const stateWords =
-    shown === 'downloading' ? (progress.phase === 'transferring' ? 'downloading' : 'resolving the link')
+    shown === 'downloading' ? (progress.phase === 'transferring' ? 'downloading' : progress.phase === 'waiting' && progress.waitingFor ? maskText(progress.waitingFor) : 'resolving the link')
     // a wait (over a transfer cap, no disk space) is no failure: say what it waits for
     : shown === 'retrying' ? (progress.phase === 'waiting' ? (progress.waitingFor ? maskText(progress.waitingFor) : 'waiting') : 'retrying soon')
     : shown === 'done' ? doneWords(result.alreadyComplete === true, handoff)
