@@ -45,6 +45,10 @@ export type ErrorCode =
   | 'NO_SESSION'
   | 'DISK_FULL'
   | 'CANCELLED'
+  // after the transfer (issue 22): decryption and proof
+  | 'PASSPHRASE_MISSING'
+  | 'PASSPHRASE_WRONG'
+  | 'VERIFY_FAILED'
   // a transfer cap (src/queue/transfer-caps.ts): the job waits, no attempt spent
   | 'CAPPED'
   // the package is complete; ON_COMPLETE_COMMAND failed (retried on its own, src/handoff/)

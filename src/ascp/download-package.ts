@@ -1,6 +1,6 @@
 /**
- * One package, from link to finished folder: manifest check → resolve → folder → ascp →
- * containment check → manifest. `downloadPackage` is ONE attempt (the BullMQ worker owns its
+ * One package, from link to finished folder: manifest check → resolve → folder → decryption and
+ * file plan → ascp → containment check → verification and checksums → manifest. `downloadPackage` is ONE attempt (the BullMQ worker owns its
  * retries); `downloadWithRetries` is the loop for the CLI, with the same retry contract.
  */
 import { setTimeout as delay } from 'node:timers/promises';
@@ -12,8 +12,12 @@ import type { Logger } from '../log/logger.js';
 import { maskLink } from '../log/secrets.js';
 import { checkDiskSpace, DEFAULT_RESERVE_BYTES } from './disk-space.js';
 import type { AscpInstallation } from './locate.js';
-import { buildManifest, findCompleted, isManifestFile, readManifest, writeManifestAtomic, type PackageManifest } from './manifest.js';
-import { checkContained, folderName, listFiles, preparePackageFolder } from './package-folder.js';
+import { planDecryption } from '../decrypt/decryption-plan.js';
+import { checkTransfer, wrongPassphrase } from '../verify/check-transfer.js';
+import { effectiveFilter, NO_FILTER, type FileFilter } from '../verify/file-filter.js';
+import { planFiles } from '../verify/file-plan.js';
+import { buildManifest, findCompleted, readManifest, writeManifestAtomic, type PackageManifest } from './manifest.js';
+import { checkContained, folderName, preparePackageFolder } from './package-folder.js';
 import { runAscp, type AscpTiming } from './run-ascp.js';
 import { formatDuration } from './units.js';
 
@@ -43,6 +47,10 @@ export interface DownloadContext {
   gate?: { beforeResolve(): Promise<void>; beforeTransfer(transferHost: string): Promise<void> };
   /** overrides for ascp's start-up and shutdown timeouts (tests) */
   timing?: AscpTiming;
+  /** the inbox whose mail announced the package (a passphrase may be chosen by it) */
+  inbox?: string;
+  /** the inbox's own include / exclude, replacing FILE_INCLUDE / FILE_EXCLUDE */
+  filter?: Partial<FileFilter>;
 }
 
 export interface DownloadResult {
@@ -83,13 +91,23 @@ export async function downloadPackage(link: PackageLink, ctx: DownloadContext): 
     // room for what is still missing, before a transfer slot is taken (DISK_FULL waits)
     if (pkg.totalBytes !== undefined) await checkDiskSpace(folder, pkg.totalBytes, ctx.config.downloads.reserveBytes ?? DEFAULT_RESERVE_BYTES);
 
+    // Decided before any byte moves: a package known encrypted with no passphrase fails here.
+    const decryption = planDecryption(ctx.config.downloads.decrypt, pkg.encrypted, { server: link.server, sender: pkg.sender, inbox: ctx.inbox });
+    const plan = planFiles({
+      listed: pkg.files, sources: pkg.transferSpec.paths.map((p) => p.source), decrypt: decryption.choice !== undefined,
+      filter: effectiveFilter(ctx.config.downloads.filter ?? NO_FILTER, ctx.filter),
+    });
+
     await ctx.gate?.beforeTransfer(pkg.transferSpec.remote_host);
     cancelledCheck(ctx.signal);
     ctx.onResolved?.({ title: pkg.title, sender: pkg.sender, folder, totalBytes: pkg.totalBytes });
     const startedAt = new Date();
-    log(`downloading ${pkg.title === undefined ? `package ${link.packageId}` : `"${pkg.title}"`} into ${folder}`);
-    logger.info({ folder }, 'download starting');
-    const run = await runAscp({
+    log(`downloading ${pkg.title === undefined ? `package ${link.packageId}` : `"${pkg.title}"`} into ${folder}${
+      plan.skipped.length > 0 ? ` (${plan.pairs?.length ?? 0} file(s) wanted, ${plan.skipped.length} left out by the filter)` : ''}${
+      decryption.choice ? `, decrypting with the passphrase of ${decryption.choice.source}` : ''}`);
+    logger.info({ folder, wanted: plan.pairs?.length, skipped: plan.skipped.length, decrypt: decryption.choice?.source }, 'download starting');
+    // a filter that wants nothing: no transfer at all, the manifest says what was left
+    const run = plan.pairs?.length === 0 ? { progress: { bytesTransferred: 0 }, checksums: new Map<string, string>() } : await runAscp({
       ascp: ctx.ascp,
       spec: pkg.transferSpec,
       destination: folder,
@@ -101,14 +119,20 @@ export async function downloadPackage(link: PackageLink, ctx: DownloadContext): 
       transport: ctx.config.downloads.transport,
       wssCaFile: ctx.config.faspex.caFile,
       onProgress: (p) => ctx.onProgress?.({ bytes: p.bytesDone, total: p.total, rateBps: p.rateBps, file: p.file }),
+      decryptPassphrase: decryption.choice?.passphrase,
+      pairs: plan.pairs,
+    }).catch((e: unknown) => {
+      throw wrongPassphrase(asIngestError(e), decryption);
     });
 
     await checkContained(ctx.config.downloads.dir, folder);
-    const files = await listFiles(folder, isManifestFile);
-    const manifest = buildManifest(pkg, files, { startedAt, finishedAt: new Date() });
+    const checked = await checkTransfer(folder, plan, decryption, run.checksums, ctx.signal);
+    const files = checked.files;
+    const manifest = buildManifest(pkg, files, { startedAt, finishedAt: new Date() }, checked.facts);
     await writeManifestAtomic(folder, manifest);
     const seconds = (Date.now() - startedAt.getTime()) / 1000;
-    log(`complete: ${files.length} file(s) in ${formatDuration(seconds)}`);
+    log(`complete: ${files.length} file(s) in ${formatDuration(seconds)}${checked.facts.verifiedAgainstServer ? ", verified against the server's list" : ''}; SHA-256 ${
+      checked.fromAscp} from ascp, ${files.length - checked.fromAscp} computed`);
     logger.info({ folder, files: files.length, bytes: manifest.totalBytes, transferred: run.progress.bytesTransferred }, 'download complete');
     return { folder, manifest, alreadyComplete: false, bytesTransferred: run.progress.bytesTransferred };
   } catch (e) {

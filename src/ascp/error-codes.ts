@@ -6,6 +6,7 @@
  *  - 34 (token refused) becomes 'refresh': a freshly resolved link carries a new token;
  *  - 25 (disk full) is DISK_FULL, to retry 'later': the worker waits for space without spending
  *    an attempt (the partial files stay for the resume); it is no fault of the package.
+ *  - 49 (bad decryption passphrase) is PASSPHRASE_WRONG: retrying with the same one cannot help.
  * Pure: no I/O.
  */
 import type { ErrorCode, RetryDecision } from '../errors.js';
@@ -122,6 +123,8 @@ export function decideAscpError(code: number, description: string | undefined): 
   // Only we (shutdown, watchdog) or a signal to the whole process group (Ctrl-C) cancel ascp;
   // either way the package must resume later, not fail for good.
   if (code === 28) return { errorCode: 'CANCELLED', retry: 'later', message: `${info.plain}; partial files are kept for a resume${said}`, info };
+  // Only sent with --fail-bad-filepass (ascp-command.ts): the passphrase we gave is not the package's.
+  if (code === 49) return { errorCode: 'PASSPHRASE_WRONG', retry: 'never', message: `${info.plain}${said}`, info };
   if (code === 25) return { errorCode: 'DISK_FULL', retry: 'later', message: `waiting for disk space: ${info.plain}; the partial files are kept and the download goes on by itself once there is room${said}`, info };
   // ascli: "Target address not available" is a configuration problem, not a network blip.
   if (code === 14 && /target address not available/i.test(desc)) {

@@ -1,7 +1,13 @@
 /**
  * `faspex-package.json`: written into the package folder LAST, atomically (temp file, fsync,
  * rename, fsync of the folder), so its presence means "this package is complete" even after a
- * crash or a power cut at any moment. Nothing secret goes in: the link is masked.
+ * crash or a power cut at any moment. Nothing secret goes in: the link is masked, and a
+ * passphrase is never known here (only whether one decrypted the files).
+ *
+ * Per file: `size` and `sha256` (hex). The package: whether its files were checked against the
+ * server's own list (`verifiedAgainstServer`), whether ascp decrypted them (`decrypted`) or they
+ * were kept encrypted on purpose (`keptEncrypted`, DECRYPT=never), and what a filter left on the
+ * server (`skipped`). `faspex-ingest verify DIR` re-checks a folder against this file.
  */
 import { randomBytes } from 'node:crypto';
 import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
@@ -24,14 +30,42 @@ export interface PackageManifest {
   sender?: string;
   /** the link as received, passcode/context masked */
   link: string;
-  files: Array<{ path: string; size: number }>;
+  files: ManifestFile[];
   totalBytes: number;
   startedAt: string;
   finishedAt: string;
+  /** true: every file the server listed is here with its size, and nothing else (absent in older manifests) */
+  verifiedAgainstServer?: boolean;
+  /** true: ascp decrypted the package's files while receiving them */
+  decrypted?: boolean;
+  /** true: the package is encrypted and its `.aspera-env` files were kept so on purpose (DECRYPT=never) */
+  keptEncrypted?: boolean;
+  /** files the server listed that FILE_INCLUDE / FILE_EXCLUDE (or the inbox's include / exclude) left out */
+  skipped?: Array<{ path: string; size?: number }>;
+}
+
+export interface ManifestFile {
+  path: string;
+  size: number;
+  /** hex; absent only in manifests written before checksums */
+  sha256?: string;
+}
+
+/** What is known about a package beyond its files, for the manifest. */
+export interface ManifestFacts {
+  verifiedAgainstServer: boolean;
+  decrypted: boolean;
+  keptEncrypted: boolean;
+  skipped: Array<{ path: string; size?: number }>;
 }
 
 /** Pure: the manifest's content from what is known. */
-export function buildManifest(pkg: Pick<ResolvedPackage, 'link' | 'title' | 'sender'>, files: Array<{ path: string; size: number }>, times: { startedAt: Date; finishedAt: Date }): PackageManifest {
+export function buildManifest(
+  pkg: Pick<ResolvedPackage, 'link' | 'title' | 'sender'>,
+  files: ManifestFile[],
+  times: { startedAt: Date; finishedAt: Date },
+  facts: ManifestFacts = { verifiedAgainstServer: false, decrypted: false, keptEncrypted: false, skipped: [] },
+): PackageManifest {
   const m: PackageManifest = {
     manifestVersion: 1,
     kind: pkg.link.kind,
@@ -42,7 +76,11 @@ export function buildManifest(pkg: Pick<ResolvedPackage, 'link' | 'title' | 'sen
     totalBytes: files.reduce((n, f) => n + f.size, 0),
     startedAt: times.startedAt.toISOString(),
     finishedAt: times.finishedAt.toISOString(),
+    verifiedAgainstServer: facts.verifiedAgainstServer,
+    decrypted: facts.decrypted,
+    keptEncrypted: facts.keptEncrypted,
   };
+  if (facts.skipped.length > 0) m.skipped = facts.skipped;
   if (pkg.title !== undefined) m.title = pkg.title;
   if (pkg.sender !== undefined) m.sender = pkg.sender;
   return m;

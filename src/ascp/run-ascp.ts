@@ -10,6 +10,9 @@
  * - cancellation: SIGINT first (ascp ends its session cleanly and keeps partial files), SIGKILL
  *   after a grace period; this function returns only once the process is gone.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Logger } from '../log/logger.js';
 import { IngestError } from '../errors.js';
@@ -47,11 +50,17 @@ export interface RunAscpOptions {
   transport?: TransportSettings;
   /** CA certificates ascp trusts for WSS (FASPEX_CA_FILE) */
   wssCaFile?: string;
+  /** decrypt while receiving (ASPERA_SCP_FILEPASS, never argv) */
+  decryptPassphrase?: string;
+  /** only these files, each to its destination under `destination` (--file-pair-list) */
+  pairs?: ReadonlyArray<{ source: string; destination: string }>;
 }
 
 export interface AscpRunResult {
   progress: ProgressState;
   pid: number | undefined;
+  /** SHA-256 (hex) per file as ascp reported it (--file-checksum), keyed by the STOP event's File */
+  checksums: Map<string, string>;
 }
 
 const DIAGNOSTICS_MAX = 8 * 1024;
@@ -65,6 +74,7 @@ export async function runAscp(o: RunAscpOptions): Promise<AscpRunResult> {
   registerSecret(o.spec.cookie);
 
   let progress = initialProgress(Date.now());
+  const checksums = new Map<string, string>();
   let sessionMoving = false;
   let connectedAt: number | undefined;
   let stopReason: StopReason | undefined;
@@ -87,6 +97,8 @@ export async function runAscp(o: RunAscpOptions): Promise<AscpRunResult> {
         progress = { ...progress, lastProgressAt: Date.now() };
       }
       progress = applyEvent(progress, event, Date.now());
+      const sum = event.type === 'STOP' ? reportedSha256(event) : undefined;
+      if (sum) checksums.set(event.fields.File!, sum);
       const line = describeEvent(event);
       if (line) log(line);
       if (['STATS', 'STOP', 'DONE', 'NOTIFICATION'].includes(event.type)) o.onProgress?.(progress);
@@ -102,11 +114,20 @@ export async function runAscp(o: RunAscpOptions): Promise<AscpRunResult> {
   o.signal?.addEventListener('abort', onAbort, { once: true });
   let diagnostics = '';
   let pid: number | undefined;
+  let listDir: string | undefined;
   try {
     // -k 2 always: a retry resumes what earlier attempts left on disk instead of starting over.
     const spec: TransferSpec = { ...o.spec, resume_policy: 'sparse_csum', create_dir: true };
+    let filePairList: string | undefined;
+    if (o.pairs) {
+      // outside the package folder (it is no package file), readable by this user only
+      listDir = await mkdtemp(join(tmpdir(), 'faspex-ingest-list-'));
+      filePairList = join(listDir, 'pairs');
+      await writeFile(filePairList, o.pairs.map((p) => `${p.source}\n${p.destination}`).join('\n'), { mode: 0o600 });
+    }
     const cmd = buildAscpCommand(spec, {
       destination: o.destination, sshKeyPath: o.ascp.sshKeyPath, managementPort: mgmt.port, quiet: false, transport: o.transport, wssCaFile: o.wssCaFile,
+      decryptPassphrase: o.decryptPassphrase, fileChecksum: 'sha-256', filePairList,
     });
     const child = execa(o.ascp.path, cmd.args, {
       env: { ...process.env, ...cmd.env },
@@ -176,12 +197,21 @@ export async function runAscp(o: RunAscpOptions): Promise<AscpRunResult> {
       o.logger?.info({ pid, code: outcome.code, exitCode, signal, diagnostics: maskText(diagnostics.slice(-2000)) }, 'ascp failed');
       throw new IngestError(outcome.code, outcome.message, { retry: outcome.retry, details: { ...outcome.details, pid } });
     }
-    return { progress, pid };
+    return { progress, pid, checksums };
   } finally {
     for (const t of timers) clearTimeout(t);
     o.signal?.removeEventListener('abort', onAbort);
     mgmt.close();
+    if (listDir) await rm(listDir, { recursive: true, force: true });
   }
+}
+
+/** A STOP event's FileChecksum, when it is a SHA-256 in hex (FileChecksumType says which hash). */
+function reportedSha256(event: MgmtEvent): string | undefined {
+  const sum = event.fields.FileChecksum?.trim().toLowerCase();
+  const type = event.fields.FileChecksumType?.trim().toLowerCase().replace(/[-_]/g, '');
+  if (!sum || !event.fields.File || (type !== undefined && type !== 'sha256')) return undefined;
+  return /^[0-9a-f]{64}$/.test(sum) ? sum : undefined;
 }
 
 function describeEvent(event: MgmtEvent): string | undefined {

@@ -17,6 +17,9 @@ import { DEFAULT_INBOX_ID, type GraphConfig, type ImapConfig, type InboxConfig }
 import type * as MailboxesFile from './mailboxes-file.js';
 import { readSecretFileFrom, resolveSecretFiles } from './secret-files.js';
 import { ConfigError } from './config-error.js';
+import { parsePassphrasesFile } from './passphrases-file.js';
+import type { PassphraseRule } from '../decrypt/passphrase-choice.js';
+import type { FileFilter } from '../verify/file-filter.js';
 import { SECRET_VARIABLES, VARIABLES, type VariableName, type VariableSpec, type VariableValue } from './variables.js';
 
 export type Role = 'run' | 'listen' | 'work' | 'dashboard' | 'download' | 'resolve' | 'enqueue' | 'status' | 'demo' | 'offline';
@@ -68,6 +71,10 @@ export interface Config {
     spaceRecheckMs?: number;
     /** ASCP_WSS, ASCP_HTTP_FALLBACK, ASCP_PROXY and the outbound proxy; absent: the defaults */
     transport?: TransportSettings;
+    /** DECRYPT, DECRYPT_PASSPHRASE, DECRYPT_PASSPHRASES_FILE; absent: auto, no passphrase */
+    decrypt?: DecryptSettings;
+    /** FILE_INCLUDE, FILE_EXCLUDE; absent: every file */
+    filter?: FileFilter;
   };
   workers: {
     concurrency: number;
@@ -120,6 +127,13 @@ function withAliases(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     if (alias) out[name] = env[alias];
   }
   return out;
+}
+
+export interface DecryptSettings {
+  mode: 'auto' | 'never';
+  rules: PassphraseRule[];
+  /** DECRYPT_PASSPHRASE */
+  fallback: string | undefined;
 }
 
 /**
@@ -267,6 +281,23 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
   } else if (imap) {
     inboxes = [{ id: DEFAULT_INBOX_ID, imap, allowedHosts, senderPolicy: forwarders && authservId ? { allowedForwarders: forwarders, authservId } : undefined, maxLinks, downloadFolder: undefined }];
   }
+  let passphraseRules: PassphraseRule[] = [];
+  const passphrasesFile = read('DECRYPT_PASSPHRASES_FILE');
+  if (passphrasesFile !== undefined) {
+    const file = abs(passphrasesFile);
+    let text: string | undefined;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      problems.push(`DECRYPT_PASSPHRASES_FILE ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    if (text !== undefined) {
+      const parsedRules = parsePassphrasesFile(file, text, { readFile: readSecretFileFrom(cwd), env });
+      for (const rule of parsedRules.rules) registerSecret(rule.passphrase);
+      problems.push(...parsedRules.problems);
+      passphraseRules = parsedRules.rules;
+    }
+  }
   if (read('REDIS_SENTINELS') !== undefined && read('REDIS_SENTINEL_MASTER') === undefined) {
     problems.push('REDIS_SENTINEL_MASTER is required with REDIS_SENTINELS: the name the sentinels monitor the master by');
   }
@@ -323,6 +354,8 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
       reserveBytes: read('DOWNLOAD_DIR_RESERVE_MB')! * 1024 * 1024,
       spaceRecheckMs: read('DISK_SPACE_RECHECK_SECONDS')! * 1000,
       transport: { wss: read('ASCP_WSS')!, httpFallback: read('ASCP_HTTP_FALLBACK')!, proxy: ascpProxy, outbound: proxy },
+      decrypt: { mode: read('DECRYPT')!, rules: passphraseRules, fallback: read('DECRYPT_PASSPHRASE') },
+      filter: { include: read('FILE_INCLUDE') ?? [], exclude: read('FILE_EXCLUDE') ?? [] },
     },
     workers: {
       concurrency: read('WORKER_CONCURRENCY')!,

@@ -58,6 +58,8 @@ interface InboxCommon {
   maxLinks: number;
   /** relative to DOWNLOAD_DIR (checked); undefined: DOWNLOAD_DIR itself */
   downloadFolder: string | undefined;
+  /** MAILBOXES_FILE include / exclude: replace FILE_INCLUDE / FILE_EXCLUDE for this inbox's packages */
+  filter?: { include?: string[]; exclude?: string[] };
 }
 
 export type ImapInboxConfig = InboxCommon & { source?: 'imap' | undefined; imap: ImapConfig; graph?: undefined };

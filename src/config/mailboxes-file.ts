@@ -126,6 +126,9 @@ const mailboxSchema = z.strictObject({
   authservId: byVariable('MAIL_AUTHSERV_ID').optional(),
   maxLinks: whole(1, 10000).optional(),
   downloadFolder: z.string().optional(),
+  /** FILE_INCLUDE / FILE_EXCLUDE for this inbox's packages; each replaces the variable's */
+  include: commaList.pipe(byVariable('FILE_INCLUDE')).optional(),
+  exclude: commaList.pipe(byVariable('FILE_EXCLUDE')).optional(),
 });
 type MailboxEntry = z.infer<typeof mailboxSchema>;
 
@@ -154,6 +157,8 @@ const graphMailboxSchema = z
     authservId: byVariable('MAIL_AUTHSERV_ID').optional(),
     maxLinks: whole(1, 10000).optional(),
     downloadFolder: z.string().optional(),
+    include: commaList.pipe(byVariable('FILE_INCLUDE')).optional(),
+    exclude: commaList.pipe(byVariable('FILE_EXCLUDE')).optional(),
   })
   .superRefine((a, ctx) => {
     if (a.clientSecret !== undefined) ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'is not read from the file itself: write clientSecretFile (a path) or clientSecretEnv (a variable name)' });
@@ -241,7 +246,7 @@ export function parseMailboxesFile(file: string, text: string, defaults: Mailbox
 }
 
 /** The checks every inbox shares, whatever it is read from: its allowlist, sender policy, download folder. */
-function commonOf(m: Pick<MailboxEntry, 'allowedHosts' | 'allowedForwarders' | 'authservId' | 'maxLinks' | 'downloadFolder'>, defaults: MailboxDefaults, fail: (message: string) => void) {
+function commonOf(m: Pick<MailboxEntry, 'allowedHosts' | 'allowedForwarders' | 'authservId' | 'maxLinks' | 'downloadFolder' | 'include' | 'exclude'>, defaults: MailboxDefaults, fail: (message: string) => void) {
   const allowedHosts = m.allowedHosts ?? defaults.allowedHosts;
   if (m.allowedHosts) {
     for (const entry of m.allowedHosts) {
@@ -257,7 +262,10 @@ function commonOf(m: Pick<MailboxEntry, 'allowedHosts' | 'allowedForwarders' | '
     if (checked.ok) downloadFolder = checked.folder;
     else fail(`downloadFolder: ${checked.reason}`);
   }
-  return { allowedHosts, senderPolicy: allowedForwarders && authservId ? { allowedForwarders, authservId } : undefined, maxLinks: m.maxLinks ?? defaults.maxLinks, downloadFolder };
+  return {
+    allowedHosts, senderPolicy: allowedForwarders && authservId ? { allowedForwarders, authservId } : undefined, maxLinks: m.maxLinks ?? defaults.maxLinks, downloadFolder,
+    ...(m.include !== undefined || m.exclude !== undefined ? { filter: { ...(m.include && { include: m.include }), ...(m.exclude && { exclude: m.exclude }) } } : {}),
+  };
 }
 
 function toGraphInbox(m: GraphMailboxEntry, baseDir: string, defaults: MailboxDefaults, secrets: SecretSources, add: (message: string) => void): InboxConfig | undefined {

@@ -6,6 +6,7 @@
 import { AllowlistSyntaxError, parseAllowlist } from '../faspex/allowlist.js';
 import { parseHostPorts, type HostPort } from '../queue/redis-shape.js';
 import { parseCapList } from '../queue/transfer-caps.js';
+import { parseGlobList } from '../verify/file-filter.js';
 
 export type Parser<T> = (raw: string) => T;
 
@@ -232,6 +233,16 @@ export const VARIABLES = {
     doc: 'Free space kept back in a package\'s folder: a package that would eat into it waits ("waiting for disk space", no attempt spent) until there is room.' }),
   DISK_SPACE_RECHECK_SECONDS: v({ parse: integer(1, 600), default: '60', group: 'Downloads',
     doc: 'How often a package waiting for disk space (too little before it starts, or ascp\'s disk full during the transfer) looks again.' }),
+  DECRYPT: v({ parse: oneOf('auto', 'never'), default: 'auto', group: 'Downloads',
+    doc: 'auto: ascp decrypts encrypted packages (content protection, `.aspera-env` files) while it receives them, with the passphrase chosen below; a package known to be encrypted with no passphrase fails at once (PASSPHRASE_MISSING). never: such packages are kept encrypted on purpose (the manifest says keptEncrypted).' }),
+  DECRYPT_PASSPHRASE: v({ parse: text, secret: true, group: 'Downloads',
+    doc: 'Passphrase for every encrypted package that DECRYPT_PASSPHRASES_FILE does not cover. Reaches ascp only as ASPERA_SCP_FILEPASS.' }),
+  DECRYPT_PASSPHRASES_FILE: v({ parse: nonEmpty, group: 'Downloads',
+    doc: 'JSON: {"sender:<address>" | "sender:@<domain>" | "inbox:<id>" | "server:<host[:port]>": {"passphraseFile": "<path>"} or {"passphraseEnv": "<NAME>"}}; the most specific match wins (address, domain, inbox, server), then DECRYPT_PASSPHRASE.' }),
+  FILE_INCLUDE: v({ parse: parseGlobList, group: 'Downloads',
+    doc: 'Only files whose path inside the package matches one of these comma-separated globs are transferred (e.g. *.mov,*.wav; ** crosses folders; a glob without / matches the name at any depth). Needs the server\'s file list.' }),
+  FILE_EXCLUDE: v({ parse: parseGlobList, group: 'Downloads',
+    doc: 'Files matching one of these comma-separated globs are not transferred (after FILE_INCLUDE). The manifest lists what was skipped.' }),
 
   WORKER_CONCURRENCY: v({ parse: integer(1, 64), default: '2', group: 'Workers', doc: 'Downloads at once per worker process.' }),
   DOWNLOAD_ATTEMPTS: v({ parse: integer(1, 100), default: '5', group: 'Workers', doc: 'Attempts per package before it is failed.' }),

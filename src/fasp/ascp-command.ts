@@ -14,7 +14,13 @@
  * --dest64), which is standard `ascp options SRC... DEST` syntax.
  *
  * Secrets never reach argv, where any local user could read them in the process list:
- * token → ASPERA_SCP_TOKEN, cookie → ASPERA_SCP_COOKIE.
+ * token → ASPERA_SCP_TOKEN, cookie → ASPERA_SCP_COOKIE, decryption passphrase → ASPERA_SCP_FILEPASS.
+ *
+ * After the transfer-spec options, what this worker adds (issue 22): `--file-crypt=decrypt` with
+ * `--fail-bad-filepass` (a wrong passphrase fails the session with code 49 instead of leaving the
+ * files encrypted), `--file-checksum=sha-256` (each file's SHA-256 on the management port), and
+ * `--file-pair-list=FILE` in place of the sources for a filtered download (pairs keep each file's
+ * place in the package, which a plain --file-list would flatten).
  *
  * Not passed: target_rate_cap_kbps, lock_rate_policy, lock_min_rate (a local ascp has no such
  * options; the server enforces them). ascli's -Y/-I fallback key pair and its tags.aspera.xfer_id
@@ -38,6 +44,12 @@ export interface AscpCommandOptions {
   transport?: TransportSettings;
   /** with WSS: CA certificates (PEM) ascp trusts for the WebSocket TLS (FASPEX_CA_FILE) */
   wssCaFile?: string;
+  /** decrypt while receiving, with this passphrase (environment only) */
+  decryptPassphrase?: string;
+  /** ascp reports each file's checksum with this hash on the management port */
+  fileChecksum?: 'sha-256';
+  /** a file of alternating source / destination lines, instead of the spec's sources */
+  filePairList?: string;
 }
 
 export interface AscpCommand {
@@ -104,7 +116,12 @@ export function buildAscpCommand(spec: TransferSpec, opts: AscpCommandOptions): 
   opt('-l', s.target_rate_kbps === undefined ? undefined : count(s.target_rate_kbps, 'target_rate_kbps'));
   opt('-m', s.min_rate_kbps === undefined ? undefined : count(s.min_rate_kbps, 'min_rate_kbps'));
   if (!wss) opt('--check-sshfp', s.sshfp);
-  args.push(...sources, opts.destination);
+  if (opts.decryptPassphrase !== undefined) args.push('--file-crypt=decrypt', '--fail-bad-filepass');
+  if (opts.fileChecksum !== undefined) args.push(`--file-checksum=${opts.fileChecksum}`);
+  if (opts.filePairList !== undefined) {
+    checkDestination(opts.filePairList);
+    args.push(`--file-pair-list=${opts.filePairList}`, opts.destination);
+  } else args.push(...sources, opts.destination);
 
   const env: Record<string, string> = {};
   if (s.token !== undefined) {
@@ -114,6 +131,11 @@ export function buildAscpCommand(spec: TransferSpec, opts: AscpCommandOptions): 
   if (s.cookie !== undefined) {
     registerSecret(s.cookie);
     env.ASPERA_SCP_COOKIE = s.cookie;
+  }
+  if (opts.decryptPassphrase !== undefined) {
+    if (opts.decryptPassphrase === '') throw permanent('CONFIG', 'the decryption passphrase is empty');
+    registerSecret(opts.decryptPassphrase);
+    env.ASPERA_SCP_FILEPASS = opts.decryptPassphrase;
   }
   return { args, env };
 }

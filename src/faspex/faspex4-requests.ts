@@ -146,6 +146,9 @@ export function fromDescription(link: PackageLink, pkg: Faspex4Package, spec: Tr
     transferSpec: spec,
   };
   if (files.length > 0 && sized.length === files.length) resolved.totalBytes = sized.reduce((n, f) => n + f.size!, 0);
+  // Faspex 4 has no encryption flag (faspex-protocol.md §2.2 knows none); its list shows the
+  // encrypted files by their `.aspera-env` names.
+  if (files.length > 0) resolved.encrypted = files.some((f) => f.path.endsWith('.aspera-env'));
   return dropUndefined(resolved);
 }
 

@@ -28,7 +28,7 @@ import {
 } from './faspex5-auth.js';
 import { parseFaspex5Clients, type Faspex5ApiClient } from './faspex5-clients.js';
 import { readWebClientConfig } from './faspex5-configjs.js';
-import { readPackageInfo, recipientQuery, toResolvedPackage, toTransferSpec, type Faspex5PackageInfo } from './faspex5-package.js';
+import { readListingPage, readPackageInfo, recipientQuery, toResolvedPackage, toTransferSpec, type Faspex5PackageInfo } from './faspex5-package.js';
 import { Faspex5Session } from './faspex5-session.js';
 import { XML_MAX_BYTES, type FaspexHttp, type HttpRequest } from './http.js';
 import { classifyRedirect, hostOf } from '../http/errors.js';
@@ -51,6 +51,9 @@ export interface Faspex5Client {
 }
 
 const MAX_LINK_HOPS = 3;
+const LISTING_PAGE = 500;
+const MAX_LISTED_FILES = 200_000;
+const MAX_LISTING_REQUESTS = 2_000;
 const PAGE_MAX_BYTES = 1024 * 1024;
 const JSON_TYPE = 'application/json';
 
@@ -161,7 +164,13 @@ export function createFaspex5Client({ http, config, logger, readFile, redis, pre
         url: `${api}/transfer_spec/download?${query.toString()}`, what: 'the download transfer spec', body: '{}',
         headers: { ...headers, 'content-type': JSON_TYPE }, maxBytes: XML_MAX_BYTES, signal,
       });
-      return toResolvedPackage(link, info, toTransferSpec(parseJson(res.body, host), host));
+      const resolved = toResolvedPackage(link, info, toTransferSpec(parseJson(res.body, host), host));
+      const files = await listFiles(api, query, headers, host, signal);
+      if (files) {
+        resolved.files = files;
+        if (resolved.encrypted === undefined && files.some((f) => f.path.endsWith('.aspera-env'))) resolved.encrypted = true;
+      }
+      return resolved;
     } catch (err) {
       throw apiRefused(err, host, packageId, auth);
     }
@@ -179,6 +188,43 @@ export function createFaspex5Client({ http, config, logger, readFile, redis, pre
     const mine = (info.recipients ?? []).some((r) => r.recipient_type === 'user' && (r.name === user || r.email === user));
     if (mine || !(info.recipients ?? []).some((r) => r.recipient_type === 'workgroup' || r.recipient_type === 'shared_inbox')) return own;
     return recipientQuery(info, user, { boxes: await auth.session.memberBoxes(signal) });
+  }
+
+  /**
+   * The package's files as the server lists them (`POST files/received`, folder by folder, 500
+   * items a page, as ascli browses): the list the download is verified against. undefined when
+   * the server has no such endpoint (404). Bounded: a hostile server cannot make it endless.
+   */
+  async function listFiles(api: string, recipient: URLSearchParams, headers: Record<string, string>, host: string, signal?: AbortSignal) {
+    const files: Array<{ path: string; size?: number }> = [];
+    const folders = ['/'];
+    let requests = 0;
+    while (folders.length > 0) {
+      const path = folders.shift()!;
+      for (let offset = 0; ;) {
+        if (++requests > MAX_LISTING_REQUESTS || files.length > MAX_LISTED_FILES) {
+          throw permanent('RESPONSE_TOO_LARGE', `Faspex server ${host} lists more than ${MAX_LISTED_FILES} files (or folders) for one package; it was not downloaded`, { host });
+        }
+        const query = new URLSearchParams({ offset: String(offset), limit: String(LISTING_PAGE) });
+        for (const key of ['recipient_user_id', 'recipient_workgroup_id']) if (recipient.has(key)) query.set(key, recipient.get(key)!);
+        let res;
+        try {
+          res = await post({
+            url: `${api}/files/received?${query.toString()}`, what: "the package's file list", body: JSON.stringify({ path }),
+            headers: { ...headers, 'content-type': JSON_TYPE }, maxBytes: XML_MAX_BYTES, signal,
+          });
+        } catch (err) {
+          if (requests === 1 && isStatus(err, 404)) return undefined;
+          throw err;
+        }
+        const page = readListingPage(parseJson(res.body, host), host);
+        files.push(...page.files);
+        folders.push(...page.directories);
+        if (page.count === 0 || page.count < LISTING_PAGE) break;
+        offset += page.count;
+      }
+    }
+    return files;
   }
 
   return {

@@ -32,6 +32,7 @@ export const packageInfoSchema = z.looseObject({
   state: text,
   total_bytes: z.number().int().nonnegative().optional().catch(undefined),
   total_files: z.number().int().nonnegative().optional().catch(undefined),
+  ear_enabled: z.boolean().optional().catch(undefined),
   sender: z.looseObject({ name: text, email: text, first_name: text, last_name: text }).optional().catch(undefined),
   recipients: z.array(recipientSchema).optional().catch(undefined),
   metadata: z.record(z.string(), z.unknown()).optional().catch(undefined),
@@ -136,7 +137,40 @@ export function toResolvedPackage(link: PackageLink, info: Faspex5PackageInfo, s
   const recipients = (info.recipients ?? []).map((r) => r.email ?? r.name ?? '').filter((n) => n !== '');
   if (recipients.length > 0) resolved.recipients = recipients;
   if (info.total_bytes !== undefined) resolved.totalBytes = info.total_bytes;
+  if (info.ear_enabled !== undefined) resolved.encrypted = info.ear_enabled;
   const metadata = Object.entries(info.metadata ?? {}).filter(([, v]) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean');
   if (metadata.length > 0) resolved.metadata = Object.fromEntries(metadata.map(([k, v]) => [k, String(v)]));
   return resolved;
+}
+
+/** One page of `POST packages/<id>/files/received` (GetPackageFiles): size is a string there. */
+const listingSchema = z.looseObject({
+  items: z.array(z.looseObject({
+    path: z.string().min(1),
+    type: z.string().optional().catch(undefined),
+    size: z.union([z.string(), z.number()]).optional().catch(undefined),
+  })),
+  item_count: z.number().int().nonnegative().optional().catch(undefined),
+  total_count: z.number().int().nonnegative().optional().catch(undefined),
+});
+
+export interface ListingPage {
+  files: Array<{ path: string; size?: number }>;
+  directories: string[];
+  /** items on this page (files and folders), for the next offset */
+  count: number;
+}
+
+export function readListingPage(json: unknown, host: string): ListingPage {
+  const parsed = listingSchema.safeParse(json);
+  if (!parsed.success) throw permanent('BAD_RESPONSE', `Faspex server ${host} sent a package file list this client cannot read (${firstIssue(parsed.error)})`, { host });
+  const page: ListingPage = { files: [], directories: [], count: parsed.data.item_count ?? parsed.data.items.length };
+  for (const item of parsed.data.items) {
+    if (item.type === 'directory') page.directories.push(item.path);
+    else if (item.type === undefined || item.type === 'file') {
+      const size = typeof item.size === 'number' ? item.size : item.size !== undefined && /^\d+$/.test(item.size) ? Number(item.size) : undefined;
+      page.files.push(size !== undefined && Number.isSafeInteger(size) ? { path: item.path, size } : { path: item.path });
+    }
+  }
+  return page;
 }

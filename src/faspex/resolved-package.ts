@@ -22,8 +22,14 @@ export interface ResolvedPackage {
   note?: string;
   recipients?: string[];
   metadata?: Record<string, string>;
+  /** the server's own list of the package's files (Faspex 4 XML, Faspex 5 files/received) */
   files?: PackageFile[];
   totalBytes?: number;
+  /**
+   * the content is encrypted with a passphrase (Faspex 5 `ear_enabled`; a Faspex 4 list of
+   * `.aspera-env` files); undefined: the server did not say
+   */
+  encrypted?: boolean;
   /** ready for ascp: includes the token (a secret) */
   transferSpec: TransferSpec;
 }

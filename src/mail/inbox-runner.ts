@@ -155,7 +155,7 @@ export class InboxRunner extends EventEmitter<InboxRunnerEvents> {
     const relay = <K extends keyof MailListenerEvents>(name: K) => (e: MailListenerEvents[K][0]) => (this.emit as (n: string, v: unknown) => boolean)(name, { ...e, inbox: inbox.id });
     const enqueue = (items: Parameters<typeof enqueueDownloads>[1]) => {
       lease.assertHeld();
-      return enqueueDownloads(queue, items.map((i) => ({ ...i, source: { ...i.source, inbox: inbox.id } })), jobOptions, { folder: inbox.downloadFolder, fence: lease, replicas: this.deps.replicas });
+      return enqueueDownloads(queue, items.map((i) => ({ ...i, source: { ...i.source, inbox: inbox.id } })), jobOptions, { folder: inbox.downloadFolder, filter: inbox.filter, fence: lease, replicas: this.deps.replicas });
     };
     if (inbox.source === 'graph') {
       if (!this.deps.auth) throw new Error(`inbox ${inbox.id}: a Graph mailbox needs its token source`);

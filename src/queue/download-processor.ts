@@ -124,6 +124,8 @@ export function createDownloadProcessor(deps: DownloadProcessorDeps) {
         resolver: deps.resolver,
         ascp: deps.ascp,
         signal,
+        inbox: data.source.inbox,
+        filter: data.filter,
         gate: gate && {
           beforeResolve: () => gate.enter('server', link.server),
           beforeTransfer: (host) => {

@@ -40,6 +40,8 @@ export interface EnqueueFence {
 export interface EnqueueExtra {
   /** the inbox's download folder (relative to DOWNLOAD_DIR), for every job of this call */
   folder?: string | undefined;
+  /** the inbox's include / exclude globs, for every job of this call */
+  filter?: DownloadJobData['filter'];
   /**
    * Apply the adds only while this lease is held, atomically: WATCH the fencing counter, check
    * the holder, then one MULTI of every add. A listener paused past its lease, whose successor
@@ -77,7 +79,7 @@ export async function enqueueDownloads(
   }
   const ids = [...unique.keys()];
   const jobs = [...unique.entries()].map(([jobId, { link, source }]) => {
-    const data = downloadJobData(link, source, new Date(), extra.folder);
+    const data = downloadJobData(link, source, new Date(), extra.folder, extra.filter);
     // named for people (the mail subject, masked) until the worker learns the title
     return { name: initialJobName(data), data, opts: { ...options, jobId } };
   });

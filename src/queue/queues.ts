@@ -51,6 +51,8 @@ export const downloadJobSchema = z.object({
   folder: z.string().optional(),
   /** Faspex 5: the box a sweep found the package in, so it is downloaded as that box's recipient */
   box: z.object({ kind: z.enum(['inbox', 'shared_inbox', 'workgroup']), id: z.string().optional() }).optional(),
+  /** the inbox's own include / exclude globs (MAILBOXES_FILE), replacing FILE_INCLUDE / FILE_EXCLUDE */
+  filter: z.object({ include: z.array(z.string()).max(100).optional(), exclude: z.array(z.string()).max(100).optional() }).optional(),
 });
 export type DownloadJobData = z.infer<typeof downloadJobSchema>;
 
@@ -102,7 +104,7 @@ export function downloadJobId(link: Pick<PackageLink, 'kind' | 'server' | 'packa
   return `${link.kind}-${link.server}-${link.packageId}`.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
-export function downloadJobData(link: PackageLink, source: DownloadJobData['source'], now = new Date(), folder?: string): DownloadJobData {
+export function downloadJobData(link: PackageLink, source: DownloadJobData['source'], now = new Date(), folder?: string, filter?: DownloadJobData['filter']): DownloadJobData {
   return downloadJobSchema.parse({
     link: link.url,
     kind: link.kind,
@@ -112,5 +114,6 @@ export function downloadJobData(link: PackageLink, source: DownloadJobData['sour
     queuedAt: now.toISOString(),
     ...(folder === undefined ? {} : { folder }),
     ...(link.box === undefined ? {} : { box: link.box.id === undefined ? { kind: link.box.kind } : { kind: link.box.kind, id: link.box.id } }),
+    ...(filter === undefined ? {} : { filter }),
   });
 }

@@ -11,6 +11,7 @@ import { enqueueCommand } from './enqueue.js';
 import { statusCommand } from './status.js';
 import { boxesCommand } from './boxes.js';
 import { demoCommand } from './demo.js';
+import { verifyCommand } from './verify.js';
 
 /** In the order --help lists them. */
 export const COMMANDS: CliCommand[] = [
@@ -25,5 +26,6 @@ export const COMMANDS: CliCommand[] = [
   enqueueCommand,
   statusCommand,
   boxesCommand,
+  verifyCommand,
   demoCommand,
 ];

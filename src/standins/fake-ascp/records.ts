@@ -16,6 +16,8 @@ export interface Invocation {
   at: number;
   argv: string[];
   envNames: string[];
+  /** the sources, from argv or from a --file-list / --file-pair-list */
+  sources?: string[];
 }
 
 /** Every ascp the fake recorded, in start order. */

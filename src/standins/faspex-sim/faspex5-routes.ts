@@ -37,13 +37,13 @@ export async function routeFaspex5(req: IncomingMessage, res: Res, body: string,
   const url = new URL(req.url ?? '/', ctx.origin);
   const p = ctx.prefix;
   const path = url.pathname.replace(/\/+$/, '');
-  const pkgMatch = /^\/api\/v5\/packages\/([^/]+)(\/transfer_spec\/download)?$/.exec(path.slice(p.length));
+  const pkgMatch = /^\/api\/v5\/packages\/([^/]+)(\/transfer_spec\/download|\/files\/received)?$/.exec(path.slice(p.length));
   const pkg = pkgMatch ? ctx.state.packages.get(decodeURIComponent(pkgMatch[1]!)) : undefined;
   const apiPath = path.startsWith(`${p}/api/v5/`) ? path.slice(`${p}/api/v5`.length) : undefined;
   const list = apiPath !== undefined && !pkgMatch && apiPath !== '/configuration/ping';
   const endpoint: Faspex5Endpoint = list ? 'list' : path === p || path.startsWith(`${p}/public`) ? 'link' : path === `${p}/config.js` ? 'config'
     : path === `${p}/auth/authorize_public_link` ? 'authorize' : path === `${p}/auth/token` ? 'token'
-      : path === `${p}/api/v5/configuration/ping` ? 'ping' : pkgMatch?.[2] ? 'transfer-spec' : 'package';
+      : path === `${p}/api/v5/configuration/ping` ? 'ping' : pkgMatch?.[2] === '/files/received' ? 'files' : pkgMatch?.[2] ? 'transfer-spec' : 'package';
   const linkPkg = endpoint === 'link' || endpoint === 'authorize' ? packageOfContext(ctx, url.searchParams.get(endpoint === 'link' ? 'context' : 'state')) : undefined;
   if (await injectFault(req, res, ctx, url, endpoint, pkg ?? linkPkg)) return;
 
@@ -60,6 +60,7 @@ export async function routeFaspex5(req: IncomingMessage, res: Res, body: string,
     const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (routeBoxes(res, ctx.state, apiPath, url, bearer === undefined ? undefined : ctx.state.tokens.get(bearer))) return;
   }
+  if (pkgMatch && endpoint === 'files' && req.method === 'POST') return files(req, res, ctx, url, body, pkg);
   if (pkgMatch && req.method === (endpoint === 'transfer-spec' ? 'POST' : 'GET')) return api(req, res, ctx, url, body, pkg, endpoint === 'transfer-spec');
   json(res, 404, { error: 'not_found' });
 }
@@ -194,6 +195,41 @@ function api(req: IncomingMessage, res: Res, ctx: Faspex5RouteContext, url: URL,
   json(res, 201, transferSpecJson(ctx, pkg));
 }
 
+/**
+ * `POST packages/<id>/files/received` (GetPackageFiles): one folder of the package, `path` in the
+ * body, offset/limit paging; sizes are strings, as the API writes them; folders are items too.
+ */
+function files(req: IncomingMessage, res: Res, ctx: Faspex5RouteContext, url: URL, body: string, pkg: Faspex5Package | undefined) {
+  const grant = authorise(req, ctx, pkg);
+  if (grant === 'unauthorized' || grant === 'expired') return json(res, 401, { error: 'unauthorized', message: 'Authentication required' });
+  if (!pkg || has(pkg, ctx, 'deleted')) return json(res, 404, { error: 'not_found', message: 'Package not found' });
+  if (grant === 'forbidden' || (grant.kind === 'public' ? grant.packageId !== pkg.id : !pkg.recipients.some((r) => r.type === 'user' && r.name === grant.user))) {
+    return json(res, 403, { error: 'forbidden', message: 'Not authorized' });
+  }
+  let folder = '/';
+  try {
+    const parsed = JSON.parse(body || '{}') as { path?: unknown };
+    if (typeof parsed.path === 'string') folder = parsed.path;
+  } catch {
+    return json(res, 400, { status: 'error', code: 'bad_request', message: 'body must be JSON' });
+  }
+  const prefix = folder.replace(/^\/+|\/+$/g, '');
+  const items = new Map<string, { path: string; basename: string; type: 'file' | 'directory'; size: string }>();
+  for (const f of pkg.stored.files) {
+    if (prefix && !f.path.startsWith(`${prefix}/`)) continue;
+    const rest = prefix ? f.path.slice(prefix.length + 1) : f.path;
+    const first = rest.split('/')[0]!;
+    const full = `/${prefix ? `${prefix}/` : ''}${first}`;
+    if (rest.includes('/')) items.set(full, { path: full, basename: first, type: 'directory', size: '0' });
+    else items.set(full, { path: full, basename: first, type: 'file', size: String(f.size) });
+  }
+  const all = [...items.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+  const offset = Number(url.searchParams.get('offset') ?? '0');
+  const limit = Number(url.searchParams.get('limit') ?? '100');
+  const page = all.slice(offset, offset + limit);
+  json(res, 200, { self: [], items: page, item_count: page.length, total_count: all.length });
+}
+
 function authorise(req: IncomingMessage, ctx: Faspex5RouteContext, pkg: Faspex5Package | undefined): AccessGrant | 'unauthorized' | 'expired' | 'forbidden' {
   const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
   if (bearer) return ctx.state.tokens.get(bearer) ?? 'unauthorized';
@@ -208,7 +244,7 @@ function authorise(req: IncomingMessage, ctx: Faspex5RouteContext, pkg: Faspex5P
 function packageJson(_ctx: Faspex5RouteContext, pkg: Faspex5Package) {
   return {
     id: pkg.id, title: pkg.title, note: pkg.note, state: 'released', status: pkg.status, release_policy: 'now', created_time: pkg.createdAt,
-    total_bytes: pkg.stored.totalBytes, total_files: pkg.stored.files.length, package_uuid: pkg.stored.uuid,
+    total_bytes: pkg.stored.totalBytes, total_files: pkg.stored.files.length, package_uuid: pkg.stored.uuid, ear_enabled: pkg.stored.encrypted,
     sender: { id: '1', name: pkg.sender, email: pkg.sender },
     recipients: pkg.recipients.map((r) => ({ id: r.id, name: r.name, recipient_type: r.type })),
   };

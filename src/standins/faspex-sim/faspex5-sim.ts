@@ -13,7 +13,7 @@ import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import type { AddPackageSpec, SimPackage } from './store.js';
 
 export type Faspex5AuthMode = 'oauth-code' | 'passcode-header';
-export type Faspex5Endpoint = 'link' | 'config' | 'authorize' | 'token' | 'package' | 'transfer-spec' | 'ping' | 'list' | 'any';
+export type Faspex5Endpoint = 'link' | 'config' | 'authorize' | 'token' | 'package' | 'transfer-spec' | 'files' | 'ping' | 'list' | 'any';
 
 export type Faspex5Fault =
   /** the public link has expired: authorize answers with action_message, the Passcode flow with 401 */

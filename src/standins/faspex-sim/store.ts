@@ -9,6 +9,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { ENVELOPE_SUFFIX, seal } from './envelope.js';
 
 export interface AddPackageSpec {
   title: string;
@@ -28,6 +29,11 @@ export interface AddPackageSpec {
   faspParams?: Record<string, string>;
   /** per-file `<link rel="content">` elements in the XML; default true */
   fileLinks?: boolean;
+  /**
+   * content protection: each file is stored as `<path>.aspera-env`, encrypted with this
+   * passphrase (envelope.ts), as Faspex keeps a protected package; Faspex 5 says `ear_enabled`
+   */
+  passphrase?: string;
 }
 
 export interface SimRecipient {
@@ -55,6 +61,8 @@ export interface SimPackage {
   metadata: Record<string, string>;
   faspParams: Record<string, string>;
   fileLinks: boolean;
+  /** set: the files are encrypted with it (stored as `.aspera-env`) */
+  encrypted: boolean;
   /** the transfer cookie the server puts in this package's FASP URLs */
   cookie: string;
   links: {
@@ -86,7 +94,13 @@ export class PackageStore {
     const folder = `PKG - ${spec.title}`;
     const dir = join(this.root, `${uuid}.aspera-package`, folder);
     mkdirSync(dir, { recursive: true });
-    const files = Object.entries(spec.files).flatMap(([path, content]) => (content === undefined ? [] : [{ path, size: writeContent(join(dir, path), content) }]));
+    const passphrase = spec.passphrase;
+    const files = Object.entries(spec.files).flatMap(([path, content]) => {
+      if (content === undefined) return [];
+      if (passphrase === undefined) return [{ path, size: writeContent(join(dir, path), content) }];
+      const sealed = seal(typeof content === 'number' ? patterned(content) : Buffer.from(content), passphrase);
+      return [{ path: `${path}${ENVELOPE_SUFFIX}`, size: writeContent(join(dir, `${path}${ENVELOPE_SUFFIX}`), sealed) }];
+    });
 
     const deliveryId = String(this.nextId++);
     const recipients: SimRecipient[] = (spec.recipients ?? [ctx.defaultRecipient]).map((name) => ({ name, recipientDeliveryId: String(this.nextId++), external: false }));
@@ -111,6 +125,7 @@ export class PackageStore {
       metadata: spec.metadata ?? {},
       faspParams: spec.faspParams ?? {},
       fileLinks: spec.fileLinks ?? true,
+      encrypted: passphrase !== undefined,
       cookie: `fxsim-${randomBytes(12).toString('hex')}`,
       links: {
         external: `${ctx.baseUrl}/external_deliveries/${external.recipientDeliveryId}?passcode=${externalPasscode}`,
@@ -153,6 +168,13 @@ export class PackageStore {
 }
 
 const PATTERN = Buffer.from(Array.from({ length: 251 }, (_, i) => (i * 7 + 13) & 0xff));
+
+/** `size` bytes of the repeating pattern, in memory (encrypted test files are small). */
+function patterned(size: number): Buffer {
+  const b = Buffer.alloc(size);
+  for (let i = 0; i < size; i += PATTERN.length) PATTERN.copy(b, i);
+  return b;
+}
 
 /** Writes a file; a number is a size, filled with a repeating pattern in 1 MB chunks. */
 function writeContent(file: string, content: Buffer | string | number): number {
