@@ -59,6 +59,8 @@ describe('Faspex 5 public link, OAuth code flow (5.0.13+)', () => {
     expect(calls(h)).toEqual([
       `GET ${p}/public/package`, `GET ${p}/config.js`, `GET ${p}/auth/authorize_public_link`, `POST ${p}/auth/token`,
       `GET ${p}/api/v5/packages/${pkg.id}`, `POST ${p}/api/v5/packages/${pkg.id}/transfer_spec/download`,
+      // the package's file list, folder by folder: what the download is verified against
+      `POST ${p}/api/v5/packages/${pkg.id}/files/received`, `POST ${p}/api/v5/packages/${pkg.id}/files/received`,
     ]);
     const [, , authorize, token, info, spec] = h.sim.requests;
     expect(authorize!.query).toEqual({ response_type: 'code', state: pkg.context, client_id: h.sim.faspex5.state.webClientId, redirect_uri: `${p}/token` });
@@ -68,6 +70,11 @@ describe('Faspex 5 public link, OAuth code flow (5.0.13+)', () => {
     expect(spec!.query).toEqual({ type: 'received', transfer_type: 'connect', recipient_user_id: pkg.recipients[0]!.id });
     expect(spec!.body).toBe('{}');
 
+    const [, , , , , , root, sub] = h.sim.requests;
+    expect(JSON.parse(root!.body)).toEqual({ path: '/' });
+    expect(JSON.parse(sub!.body).path).toMatch(/^\/[^/]+$/);
+    expect(resolved.files?.map((f) => f.path).sort()).toEqual(Object.keys(FILES).map((k) => `/${k}`).sort());
+    expect(resolved.encrypted).toBe(false);
     expect(resolved).toMatchObject({
       packageId: pkg.id, title: 'Trailer final', sender: 'jane@example.com', note: 'cut 3', totalBytes: pkg.stored.totalBytes,
       transferSpec: { direction: 'receive', remote_host: '127.0.0.1', remote_user: 'faspex', ssh_port: 33001, cookie: pkg.stored.cookie, paths: [{ source: pkg.stored.sourcePath }] },
@@ -115,6 +122,7 @@ describe('Faspex 5 public link, Passcode header flow (before 5.0.13)', () => {
     expect(calls(h)).toEqual([
       'GET /aspera/faspex/public/package', 'GET /aspera/faspex/config.js', 'GET /aspera/faspex/auth/authorize_public_link',
       `GET /aspera/faspex/api/v5/packages/${pkg.id}`, `POST /aspera/faspex/api/v5/packages/${pkg.id}/transfer_spec/download`,
+      `POST /aspera/faspex/api/v5/packages/${pkg.id}/files/received`, `POST /aspera/faspex/api/v5/packages/${pkg.id}/files/received`,
     ]);
     expect(h.sim.requests[3]!.headers.passcode).toBe(pkg.passcode);
     expect(h.sim.requests[3]!.headers.authorization).toBeUndefined();
@@ -221,6 +229,7 @@ describe('Faspex 5 inbox link (API client, JWT)', () => {
     const resolved = await resolve(pkg.links.inbox);
     expect(calls(h)).toEqual([
       'POST /aspera/faspex/auth/token', `GET /aspera/faspex/api/v5/packages/${pkg.id}`, `POST /aspera/faspex/api/v5/packages/${pkg.id}/transfer_spec/download`,
+      `POST /aspera/faspex/api/v5/packages/${pkg.id}/files/received`, `POST /aspera/faspex/api/v5/packages/${pkg.id}/files/received`,
     ]);
     const form = new URLSearchParams(h.sim.requests[0]!.body);
     expect(form.get('grant_type')).toBe('urn:ietf:params:oauth:grant-type:jwt-bearer');
