@@ -4,8 +4,6 @@
  * Offline: no configuration, no Redis, no server.
  */
 import { resolve } from 'node:path';
-import { describeDifferences, isClean } from '../../verify/compare-files.js';
-import { verifyFolder } from '../../verify/verify-folder.js';
 import { EXIT, type CliCommand } from '../command.js';
 
 export const verifyCommand: CliCommand = {
@@ -22,6 +20,8 @@ export const verifyCommand: CliCommand = {
         'SHA-256 differs), or no manifest in the folder.',
       ].join('\n'))
       .action(async (dir: string) => {
+        // loaded on use: --help and the other commands must not pay for them
+        const [{ describeDifferences, isClean }, { verifyFolder }] = await Promise.all([import('../../verify/compare-files.js'), import('../../verify/verify-folder.js')]);
         const folder = resolve(io.cwd, dir);
         const check = await verifyFolder(folder);
         if (!check) {
