@@ -28,12 +28,13 @@ async function jobsOf(env: Record<string, string>, cwd: string): Promise<JobEntr
 
 async function settled(env: Record<string, string>, cwd: string, packageId: string, what: string): Promise<JobEntry> {
   return waitFor(async () => (await jobsOf(env, cwd)).find((j) => j.package === packageId && (j.state === 'completed' || j.state === 'failed')),
-    { what, timeoutMs: 60_000, intervalMs: 300 });
+    { what, timeoutMs: 150_000, intervalMs: 300 });
 }
 
 const runsFor = (stateDir: string, uuid: string) => invocations(stateDir).filter((i) => (i.sources ?? []).join('\n').includes(uuid));
 
-describe('run: encrypted packages', () => {
+// generous: the machine may be loaded many times over (each test waits on events, never on time)
+describe('run: encrypted packages', { timeout: 180_000 }, () => {
   let dovecot: Dovecot;
   let sim: FaspexSim;
   let service: ServiceProcess;
@@ -53,8 +54,8 @@ describe('run: encrypted packages', () => {
       extra: { DECRYPT_PASSPHRASES_FILE: join(dir.path, 'passphrases.json'), WRONG_PASSPHRASE: 'not the one', DOWNLOAD_ATTEMPTS: '3' },
     });
     service = startServiceProcess(['run'], env, dir.path);
-    await waitFor(() => service.output().includes('running; dashboard at'), { what: 'the service to start', timeoutMs: 30_000 });
-  });
+    await waitFor(() => service.output().includes('running; dashboard at'), { what: 'the service to start', timeoutMs: 60_000 });
+  }, 90_000);
 
   afterAll(async () => {
     await service?.stop('SIGKILL');
@@ -125,7 +126,7 @@ describe('run: encrypted packages', () => {
   });
 });
 
-describe('run: a transfer damaged after ascp wrote it; a filter', () => {
+describe('run: a transfer damaged after ascp wrote it; a filter', { timeout: 180_000 }, () => {
   let dovecot: Dovecot;
   let sim: FaspexSim;
   let service: ServiceProcess;
@@ -139,8 +140,8 @@ describe('run: a transfer damaged after ascp wrote it; a filter', () => {
     env = serviceEnv({ redisUrl: inject('redisUrl'), prefix: uniqueName('pv-tamper'), dovecot, sim, dir: dir.path,
       extra: { FAKE_ASCP_FAIL: 'tamper,ok,tamper,tamper,ok', DOWNLOAD_ATTEMPTS: '2', WORKER_CONCURRENCY: '1', FILE_EXCLUDE: '*.tmp' } });
     service = startServiceProcess(['run'], env, dir.path);
-    await waitFor(() => service.output().includes('running; dashboard at'), { what: 'the service to start', timeoutMs: 30_000 });
-  });
+    await waitFor(() => service.output().includes('running; dashboard at'), { what: 'the service to start', timeoutMs: 60_000 });
+  }, 90_000);
 
   afterAll(async () => {
     await service?.stop('SIGKILL');
