@@ -17,6 +17,7 @@ const CODES: Record<ErrorCode, true> = {
   SERVER_ERROR: true, TIMEOUT: true, NETWORK: true, TLS: true, PROXY: true,
   ASCP_NOT_FOUND: true, SSH_KEY_NOT_FOUND: true, TRANSFER_FAILED: true, TRANSFER_BLOCKED: true, TOKEN_REFUSED: true,
   NO_PROGRESS: true, NO_SESSION: true, DISK_FULL: true, CANCELLED: true, CAPPED: true, HANDOFF_FAILED: true,
+  PASSPHRASE_MISSING: true, PASSPHRASE_WRONG: true, VERIFY_FAILED: true,
   UNSAFE_PATH: true, NOT_SUPPORTED: true, INTERNAL: true,
 };
 export const FAILURE_CODES = Object.keys(CODES) as ErrorCode[];
