@@ -161,7 +161,7 @@ export class InboxRunner extends EventEmitter<InboxRunnerEvents> {
       if (!this.deps.auth) throw new Error(`inbox ${inbox.id}: a Graph mailbox needs its token source`);
       const reader = createGraphReader({
         graph: inbox.graph, redis: this.deps.redis, prefix: this.deps.prefix, fence: lease, enqueue, allowlist: inbox.allowedHosts, senderPolicy: inbox.senderPolicy,
-        maxLinks: inbox.maxLinks, auth: this.deps.auth, logger: this.log, timeoutMs: this.deps.http?.timeoutMs, proxy: this.deps.http?.proxy, backoffBaseMs: this.deps.tuning?.backoffBaseMs,
+        maxLinks: inbox.maxLinks, faspex5: this.deps.faspex5, auth: this.deps.auth, logger: this.log, timeoutMs: this.deps.http?.timeoutMs, proxy: this.deps.http?.proxy, backoffBaseMs: this.deps.tuning?.backoffBaseMs,
       });
       for (const name of ['connected', 'disconnected', 'mail', 'mail-failed', 'backlog', 'synced'] as const) reader.on(name, relay(name) as never);
       return reader;

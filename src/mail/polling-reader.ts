@@ -22,7 +22,7 @@ import type { MailSource, SourceMail } from './mail-source.js';
 import type { SenderPolicy } from './sender-policy.js';
 import { settleChunk, type DecidedMail } from './settle-chunk.js';
 import type { AllowedHost } from '../faspex/allowlist.js';
-import type { EnqueueItem, MailDecision, MailListenerEvents, MailListenerStatus } from './types.js';
+import type { EnqueueItem, Faspex5MailTrigger, MailDecision, MailListenerEvents, MailListenerStatus } from './types.js';
 
 export interface PollingReaderDeps<M extends SourceMail> {
   source: MailSource<M>;
@@ -35,6 +35,8 @@ export interface PollingReaderDeps<M extends SourceMail> {
   senderPolicy?: SenderPolicy | undefined;
   maxLinks?: number | undefined;
   fence?: Fence | undefined;
+  /** Faspex 5 servers whose mails ask for a sweep, as for an IMAP inbox */
+  faspex5?: Faspex5MailTrigger | undefined;
   logger: Logger;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
@@ -140,7 +142,7 @@ export class PollingReader<M extends SourceMail> extends EventEmitter<MailListen
       }
       if (this.halted()) return;
       await settleChunk(
-        { enqueue: this.deps.enqueue, assertHeld: () => this.deps.fence?.assertHeld(), log: this.log, emit: (name, report) => this.emit(name, report) },
+        { enqueue: this.deps.enqueue, assertHeld: () => this.deps.fence?.assertHeld(), log: this.log, emit: (name, report) => this.emit(name, report), faspex5: this.deps.faspex5 },
         decided,
         {
           commit: (skipped) => {
@@ -165,7 +167,7 @@ export class PollingReader<M extends SourceMail> extends EventEmitter<MailListen
     try {
       const read = await source.read(mail);
       bytesFetched = read.bytesFetched;
-      decision = await decideMail(read.raw, { allowlist: this.deps.allowlist, senderPolicy: this.deps.senderPolicy, maxLinks: this.deps.maxLinks });
+      decision = await decideMail(read.raw, { allowlist: this.deps.allowlist, senderPolicy: this.deps.senderPolicy, maxLinks: this.deps.maxLinks, mentionHosts: this.deps.faspex5?.hosts });
     } catch (err) {
       // A failure of the connection or of Graph is not the mail's: the page is read again later.
       if (!source.mailsFault(err)) throw err;

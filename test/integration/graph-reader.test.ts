@@ -103,6 +103,39 @@ describe('the Graph reader against the stand-ins', () => {
     await right.close();
   });
 
+  it('asks for a Faspex 5 sweep for a mail that names a server with an API client, before the delta link moves', async () => {
+    const prefix = uniqueName('graph-f5');
+    // a link form no extractor knows: only the host tells that the mail is that server's
+    graph.deliver(MAILBOX, { subject: 'Package received', html: '<a href="https://f5.fabrikam.example/aspera/faspex/some/new/route/77">Open</a>' });
+    const queue = new Queue<DownloadJobData>(QUEUE.downloads, { connection: redis, prefix });
+    const g = config();
+    const auth = createImapAuthSource({ auth: g.auth, caFile: g.caFile, redis, prefix, logger });
+    const state = new CursorState(redis, graphStateKey(prefix, g));
+    const asks: Array<{ mentions: string[]; cursorThen: string | undefined }> = [];
+    const faspex5 = {
+      hosts: ['f5.fabrikam.example'],
+      request: async (decisions: readonly { mentions?: string[] }[]) => {
+        const mentions = decisions.flatMap((d) => d.mentions ?? []);
+        if (mentions.length > 0) asks.push({ mentions, cursorThen: await state.load() });
+      },
+    };
+    const reader = createGraphReader({ graph: g, redis, prefix, enqueue: (items) => enqueueDownloads(queue, items, {}, {}), allowlist: parseAllowlist('f5.fabrikam.example'), faspex5, auth, logger });
+    reader.start();
+    try {
+      await waitFor(() => asks.length > 0, { what: 'the sweep ask', timeoutMs: 60_000 });
+      await waitFor(async () => (await state.load()) !== undefined, { what: 'the delta link', timeoutMs: 30_000 });
+    } finally {
+      await reader.stop();
+      await auth.close();
+    }
+    expect(asks[0]!.mentions).toEqual(['f5.fabrikam.example']);
+    // asked while the delta link still pointed before the mail: a crash between ask and commit reads it again
+    expect(asks[0]!.cursorThen).toBeUndefined();
+    expect(await queue.count()).toBe(0);
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }, 120_000);
+
   it('writes the delta link only while the lease is this reader\'s', async () => {
     const prefix = uniqueName('graph-fence');
     const leaseKey = `${prefix}:inbox:x:lease`;

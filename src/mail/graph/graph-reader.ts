@@ -14,7 +14,7 @@ import { CursorState, cursorKey } from '../cursor-state.js';
 import type { ImapAuthSource } from '../imap-auth/token-source.js';
 import { PollingReader } from '../polling-reader.js';
 import type { SenderPolicy } from '../sender-policy.js';
-import type { EnqueueItem } from '../types.js';
+import type { EnqueueItem, Faspex5MailTrigger } from '../types.js';
 import { createGraphClient } from './graph-client.js';
 import { GraphSource, type GraphMail } from './graph-source.js';
 
@@ -27,6 +27,7 @@ export interface GraphReaderDeps {
   allowlist: AllowedHost[];
   senderPolicy?: SenderPolicy | undefined;
   maxLinks?: number | undefined;
+  faspex5?: Faspex5MailTrigger | undefined;
   auth: ImapAuthSource;
   logger: Logger;
   timeoutMs?: number | undefined;
@@ -51,6 +52,7 @@ export function createGraphReader(d: GraphReaderDeps): PollingReader<GraphMail> 
     allowlist: d.allowlist,
     senderPolicy: d.senderPolicy,
     maxLinks: d.maxLinks,
+    faspex5: d.faspex5,
     fence: d.fence,
     logger: d.logger,
     ...(d.backoffBaseMs !== undefined ? { backoffBaseMs: d.backoffBaseMs } : {}),
