@@ -31,6 +31,7 @@ const DEFAULTS: MailListenerTuning = {
   batchBytes: 4 * 1024 * 1024,
   maxAttempts: 3,
   stopTimeoutMs: 10_000,
+  idleRenewMs: 5 * 60_000,
 };
 
 export class MailListener extends EventEmitter<MailListenerEvents> {
@@ -145,8 +146,9 @@ export class MailListener extends EventEmitter<MailListenerEvents> {
       tls: this.tls,
       logger: false,
       autoIdleDelay: this.tuning.autoIdleDelayMs,
-      // RFC 2177: re-issue IDLE well within 29 minutes
-      maxIdleTime: 5 * 60_000,
+      // RFC 2177: re-issue IDLE well within 29 minutes (see MailListenerTuning.idleRenewMs);
+      // without IDLE, the NOOP poll interval
+      maxIdleTime: this.tuning.idleRenewMs,
       connectionTimeout: 30_000,
     };
     const client = this.deps.createClient ? this.deps.createClient(options) : new ImapFlow(options);

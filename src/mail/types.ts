@@ -79,6 +79,14 @@ export interface MailListenerTuning {
   /** reads of one mail that may die with the connection before it is recorded as unreadable */
   maxAttempts: number;
   stopTimeoutMs: number;
+  /**
+   * IDLE is ended and issued again after this long (imapflow's maxIdleTime). RFC 2177 asks for
+   * re-issue within 29 minutes; Exchange Online drops an IDLE after about 30 and Gmail after
+   * about 29, and NAT boxes often forget a quiet TCP flow after 5 to 15. Five minutes stays under
+   * all of them. On a server without IDLE, imapflow polls with NOOP at this interval instead
+   * (capped at its own 2 minutes), so it is also how late new mail may be seen there.
+   */
+  idleRenewMs: number;
 }
 
 export interface MailListenerDeps {

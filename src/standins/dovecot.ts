@@ -12,6 +12,11 @@
  *    Failed logins are slowed by Dovecot's auth penalty per client IP: tests that fail logins
  *    on purpose use a fresh Dovecot.
  *  - `tls`: implicit TLS (imaps) on `imapsPort` with the given certificate and key.
+ *  - `withoutCapabilities`: a server that does not advertise these (IDLE, MOVE, CONDSTORE...),
+ *    for the compatibility matrix (test/integration/imap-matrix.test.ts). Dovecot's
+ *    `imap_capability` replaces the post-login list, so the launcher asks this Dovecot for its
+ *    own list first and restarts it with the rest. Dovecot still runs such a command if a client
+ *    sends it anyway: what is tested is that our client (imapflow) does without it.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync, existsSync } from 'node:fs';
@@ -27,6 +32,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const TEMPLATE = join(HERE, 'dovecot', 'dovecot.conf.template');
 const DOVECOT = ['/usr/sbin/dovecot', '/sbin/dovecot'].find((p) => existsSync(p)) ?? 'dovecot';
 const LDA = '/usr/lib/dovecot/dovecot-lda';
+const IMAP = '/usr/lib/dovecot/imap';
 const DOVEADM = ['/usr/bin/doveadm', '/usr/sbin/doveadm'].find((p) => existsSync(p)) ?? 'doveadm';
 
 export const DOVECOT_INSTALL_HINT = 'apt-get install -y dovecot-imapd dovecot-lmtpd';
@@ -57,6 +63,7 @@ export interface DovecotOptions {
   password?: string;
   oauth?: { introspectionUrl: string };
   tls?: { certFile: string; keyFile: string };
+  withoutCapabilities?: readonly string[];
 }
 
 /** The Debian dovecot binaries this launcher runs (dovecot-core; IMAP and LMTP come with dovecot-imapd/-lmtpd). */
@@ -122,6 +129,12 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
     clearTimeout(timer);
   };
   await start();
+  if (options.withoutCapabilities?.length) {
+    const kept = (await postLoginCapabilities(confPath, user)).filter((c) => !options.withoutCapabilities!.includes(c.toUpperCase()));
+    await stop();
+    appendFileSync(confPath, `\nimap_capability = ${kept.join(' ')}\n`);
+    await start();
+  }
 
   return {
     dir,
@@ -190,6 +203,16 @@ function withTls(conf: string, tls: DovecotOptions['tls'], imapsPort: number): s
     .replace(/inet_listener imaps \{\s*port = 0\s*\}/, `inet_listener imaps {\n    address = 127.0.0.1\n    port = ${imapsPort}\n    ssl = yes\n  }`);
   if (!replaced.includes(`port = ${imapsPort}`) || !replaced.includes('ssl = yes')) throw new Error('the Dovecot template changed: cannot add TLS');
   return replaced;
+}
+
+/** What this Dovecot advertises after login, from a pre-authenticated `imap` process. */
+async function postLoginCapabilities(confPath: string, user: string): Promise<string[]> {
+  // through sh's pipes: Node's stdio pipes are sockets, which `imap` takes for inetd and refuses
+  const script = 'printf "a LOGOUT\\r\\n" | "$0" -c "$1" -u "$2" 2>&1 | cat';
+  const { stdout } = await execFileAsync('sh', ['-c', script, IMAP, confPath, user]);
+  const list = /^\* PREAUTH \[CAPABILITY ([^\]]+)\]/m.exec(stdout)?.[1];
+  if (!list) throw new Error(`cannot read Dovecot's capabilities: ${stdout.slice(0, 500)}`);
+  return list.split(' ');
 }
 
 function currentUserIds() {

@@ -1,0 +1,193 @@
+/**
+ * The IMAP compatibility matrix (README "IMAP servers"): the real listener against real servers
+ * that lack what Dovecot normally offers. Each row runs the same checks: new mail is found (by
+ * IDLE, or by polling where there is none), nothing is lost or doubled across a restart of the
+ * listener, a mail that arrives while it is down is read when it is back, keywords are set where
+ * the server keeps them (and their absence breaks nothing where it does not), and IMAP_MOVE_TO
+ * moves every mail (by COPY + \Deleted + EXPUNGE where there is no MOVE).
+ */
+import { Queue } from 'bullmq';
+import { ImapFlow } from 'imapflow';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import type { ImapConfig } from '../../src/config/config.js';
+import { parseAllowlist } from '../../src/faspex/allowlist.js';
+import { createLogger } from '../../src/log/logger.js';
+import { KEYWORDS } from '../../src/mail/handled-marks.js';
+import { MailListener, type MailListenerTuning, type MailReport } from '../../src/mail/listener.js';
+import { enqueueDownloads } from '../../src/queue/producer.js';
+import { QUEUE, type DownloadJobData } from '../../src/queue/queues.js';
+import { startDovecot } from '../../src/standins/dovecot.js';
+import { ALLOWED, jobId, notification } from '../fixtures/mail/listener-harness.js';
+import { uniqueName, waitFor } from '../support/temp.js';
+
+/** What a row's server is to the test: where to log in, how mail arrives, how it ends. */
+interface MatrixServer {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  deliver(message: string): Promise<void>;
+  /** end the user's sessions the way the server would (an IDLE dropped by the server) */
+  kick?(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface Row {
+  name: string;
+  start(): Promise<MatrixServer>;
+  /** what the server advertises / keeps, as the README matrix says */
+  idle: boolean;
+  keywords: boolean;
+  /** capabilities the server must not advertise (a row that still has them tests nothing) */
+  without: string[];
+  /** listener tuning for the row (a short poll interval where there is no IDLE) */
+  tuning?: Partial<MailListenerTuning>;
+}
+
+const dovecotRow = (name: string, without: string[], more: Partial<Row> = {}): Row => ({
+  name,
+  idle: !without.includes('IDLE'),
+  keywords: true,
+  without,
+  start: async () => {
+    const d = await startDovecot({ withoutCapabilities: without });
+    return { host: d.host, port: d.imapPort, user: d.user, password: d.password, deliver: (m) => d.deliver(m), kick: () => d.kick(), stop: () => d.stop() };
+  },
+  ...more,
+});
+
+const ROWS: Row[] = [
+  dovecotRow('Dovecot, everything', []),
+  // imapflow polls with NOOP every idleRenewMs (capped at 2 minutes) where there is no IDLE
+  dovecotRow('Dovecot without IDLE', ['IDLE'], { tuning: { idleRenewMs: 1000 } }),
+  dovecotRow('Dovecot without MOVE', ['MOVE']),
+  dovecotRow('Dovecot without CONDSTORE/QRESYNC', ['CONDSTORE', 'QRESYNC']),
+];
+
+const MOVE_TO = 'Handled';
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c().catch(() => undefined);
+  cleanup = [];
+});
+
+async function setUp(row: Row, label: string) {
+  const server = await row.start();
+  cleanup.push(() => server.stop());
+  const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+  cleanup.push(async () => redis.disconnect());
+  const prefix = uniqueName(label);
+  const queue = new Queue<DownloadJobData>(QUEUE.downloads, { connection: redis, prefix });
+  cleanup.push(() => queue.close());
+  const imap: ImapConfig = {
+    host: server.host,
+    port: server.port,
+    secure: false,
+    user: server.user,
+    password: server.password,
+    mailbox: 'INBOX',
+    markKeyword: true,
+    moveTo: MOVE_TO,
+    // long: new mail must be found by IDLE or imapflow's poll, not by our periodic resync
+    resyncSeconds: 300,
+    startAt: 'oldest',
+  };
+  const reports: MailReport[] = [];
+  const idle: boolean[] = [];
+  const newListener = () => {
+    const listener = new MailListener({
+      imap,
+      redis,
+      prefix,
+      enqueue: (items) => enqueueDownloads(queue, items, { attempts: 1 }),
+      allowlist: parseAllowlist(ALLOWED),
+      logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+      events: { mail: (r) => reports.push(r), connected: (c) => idle.push(c.idle) },
+      tuning: { backoffBaseMs: 100, backoffMaxMs: 500, ...row.tuning },
+    });
+    cleanup.push(() => listener.stop());
+    return listener;
+  };
+  let adminClient: Promise<ImapFlow> | undefined;
+  const admin = () => (adminClient ??= (async () => {
+    const client = new ImapFlow({ host: server.host, port: server.port, secure: false, auth: { user: server.user, pass: server.password }, logger: false });
+    client.on('error', () => undefined);
+    await client.connect();
+    cleanup.push(() => client.logout());
+    return client;
+  })());
+  const jobIds = async () => (await queue.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized'])).map((j) => j.id!).sort();
+  const waitReports = (n: number, what: string) => waitFor(() => (reports.length >= n ? reports.slice() : undefined), { what, timeoutMs: 30_000 });
+  return { server, reports, idle, newListener, admin, jobIds, waitReports };
+}
+
+/** Subjects and keywords of the mails in a folder. */
+async function folder(client: ImapFlow, path: string): Promise<{ subject: string; flags: string[] }[]> {
+  const lock = await client.getMailboxLock(path);
+  try {
+    const out: { subject: string; flags: string[] }[] = [];
+    if ((client.mailbox && client.mailbox.exists) === 0) return out;
+    for await (const m of client.fetch('1:*', { envelope: true, flags: true })) out.push({ subject: m.envelope?.subject ?? '', flags: [...(m.flags ?? [])] });
+    return out.sort((a, b) => a.subject.localeCompare(b.subject));
+  } finally {
+    lock.release();
+  }
+}
+
+describe.each(ROWS)('IMAP matrix: $name', (row) => {
+  it('finds new mail, loses and doubles none across a listener restart, marks or moves every mail', async () => {
+    const t = await setUp(row, 'imx');
+    const first = t.newListener();
+    first.start();
+    await waitFor(() => first.status().connected, { what: 'connected', timeoutMs: 30_000 });
+    expect(t.idle).toEqual([row.idle]);
+
+    // new mail while connected: found by IDLE, or by the poll where there is none
+    await t.server.deliver(notification(1));
+    await t.waitReports(1, 'the first mail');
+    await first.stop();
+
+    // arrives while the listener is down: read when it is back, the first not read again
+    await t.server.deliver(notification(2));
+    const second = t.newListener();
+    second.start();
+    await t.waitReports(2, 'the mail that arrived while the listener was down');
+    await waitFor(async () => (await folder(await t.admin(), MOVE_TO)).length === 2, { what: 'both mails moved', timeoutMs: 30_000 });
+    await t.server.deliver(notification(3));
+    await t.waitReports(3, 'new mail after the restart');
+
+    expect(t.reports.map((r) => [r.messageId?.slice(0, 7), r.outcome])).toEqual([
+      ['<pkg-1-', 'queued'],
+      ['<pkg-2-', 'queued'],
+      ['<pkg-3-', 'queued'],
+    ]);
+    expect(await t.jobIds()).toEqual([jobId(1), jobId(2), jobId(3)].sort());
+    const client = await t.admin();
+    for (const capability of row.without) expect(client.capabilities.has(capability), capability).toBe(false);
+    const moved = await waitFor(async () => {
+      const list = await folder(client, MOVE_TO);
+      return list.length === 3 ? list : undefined;
+    }, { what: 'three mails in the move-to folder', timeoutMs: 30_000 });
+    expect(moved.map((m) => m.subject)).toEqual(['Package 1', 'Package 2', 'Package 3']);
+    for (const m of moved) expect(m.flags.includes(KEYWORDS.queued)).toBe(row.keywords);
+    expect(await folder(client, 'INBOX')).toEqual([]);
+  });
+
+  it.runIf(row.idle)('an IDLE the server drops loses nothing: the listener reconnects and reads what came meanwhile', async () => {
+    const t = await setUp(row, 'imx-drop');
+    const listener = t.newListener();
+    const drops: string[] = [];
+    listener.on('disconnected', (d) => drops.push(d.reason));
+    listener.start();
+    await t.server.deliver(notification(1));
+    await t.waitReports(1, 'the first mail');
+    await t.server.kick!();
+    await waitFor(() => drops.length > 0, { what: 'the listener to see the drop' });
+    await t.server.deliver(notification(2));
+    await t.waitReports(2, 'the mail delivered after the drop');
+    expect(t.reports.map((r) => r.outcome)).toEqual(['queued', 'queued']);
+    expect(await t.jobIds()).toEqual([jobId(1), jobId(2)].sort());
+  });
+});
+
