@@ -140,10 +140,11 @@ export class BoxSweeper {
       });
       const added = results.filter((r) => r.added).length;
       if (trigger === 'timer' && added > 0) this.d.onMissedByMail?.(this.server, added);
+      const retried = await this.retryFailed(results.filter((r) => !r.added).map((r) => r.jobId), lease);
       await store.saveHistory(this.server, this.label, { startedAt, full: mode.full });
       if (mode.full) await store.pruneAfterFullListing(this.server, this.label, this.d.serverBoxes, listed.map((p) => p.id), startedAt);
       if (stamp !== null) await store.served(boxKey(this.server, this.label), stamp);
-      this.log[added > 0 || plan.remember.length > 0 ? 'info' : 'debug']({ trigger, full: mode.full, listed: listed.length, queued: added, remembered: plan.remember.length, shown: plan.shown }, 'box swept');
+      this.log[added > 0 || retried > 0 || plan.remember.length > 0 ? 'info' : 'debug']({ trigger, full: mode.full, listed: listed.length, queued: added, retried, remembered: plan.remember.length, shown: plan.shown }, 'box swept');
       await this.status({ outcome: 'ok', lastSweepAt: startedAt, seen: listed.length, queued: added, shown: plan.shown, trigger, holder: lease.holder.replace(/^\d+ /, '') });
       return true;
     } catch (e) {
@@ -153,6 +154,25 @@ export class BoxSweeper {
       await this.status({ outcome: 'failed', lastSweepAt: startedAt, error: err.message, trigger, holder: lease.holder.replace(/^\d+ /, '') });
       return false;
     }
+  }
+
+  /**
+   * A package the server still lists whose job already exists was queued before but is not done
+   * (no manifest, so not in the done-memory): a job that ended failed (attempts spent, ascp killed
+   * for good, a refusal since fixed) is tried again, resuming what it left on disk. One waiting,
+   * running or delayed is left to BullMQ. Under the lease, so two sweepers never retry one job.
+   */
+  private async retryFailed(jobIds: string[], lease: HeldLease): Promise<number> {
+    let retried = 0;
+    for (const id of jobIds) {
+      const job = await this.d.queue.getJob(id);
+      if (!job || (await job.getState()) !== 'failed') continue;
+      lease.assertHeld();
+      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      retried++;
+      this.log.info({ jobId: id, failedReason: job.failedReason }, 'a failed download the server still lists is tried again by the sweep');
+    }
+    return retried;
   }
 
   private async status(s: Omit<BoxStatus, 'server' | 'box' | 'user'>): Promise<void> {

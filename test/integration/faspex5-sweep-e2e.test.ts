@@ -112,6 +112,51 @@ describe('run with Faspex 5 boxes: timed sweeps, mail and sweep, shared inboxes 
   });
 });
 
+describe('run with Faspex 5 boxes: a download that died is found again by the next sweep', () => {
+  let dovecot: Dovecot;
+  let sim: FaspexSim;
+  let service: ServiceProcess;
+  let env: Record<string, string>;
+  let redis: Redis;
+  const dir = tempDir('f5resweep');
+
+  beforeAll(async () => {
+    [dovecot, sim] = await Promise.all([startDovecot(), createFaspexSim()]);
+    env = serviceEnv({
+      redisUrl: inject('redisUrl'), prefix: uniqueName('f5resweep'), dovecot, sim, dir: dir.path,
+      extra: {
+        FASPEX5_CLIENTS: clientsWithBoxes(sim, join(dir.path, 'keys'), ['inbox']), FASPEX5_SWEEP_SECONDS: '5',
+        // one attempt: the ascp that dies at 40 % fails the job for good; only a sweep brings it back
+        DOWNLOAD_ATTEMPTS: '1', FAKE_ASCP_FAIL: 'die@40%,ok',
+      },
+    });
+    redis = new Redis(inject('redisUrl'));
+    service = startServiceProcess(['run'], env, dir.path);
+    await waitFor(() => service.output().includes('running; dashboard at'), { what: 'the service to start', timeoutMs: 30_000 });
+    await waitFor(async () => (await redis.hlen(`${env.QUEUE_PREFIX}:faspex5:box-status`)) === 1 || undefined, { what: 'the first sweep', timeoutMs: 30_000 });
+  });
+
+  afterAll(async () => {
+    await service?.stop('SIGKILL');
+    await redis?.quit();
+    await Promise.all([dovecot?.stop(), sim?.close()]);
+    dir.remove();
+  });
+
+  it('a package whose ascp died mid-transfer (its job failed) is completed by a later sweep, resuming', async () => {
+    const pkg = sim.faspex5.addPackage({ title: 'died once', files: { 'big.bin': 400_000 }, recipients: [sim.credentials.username] });
+    const failed = `${env.QUEUE_PREFIX}:downloads:failed`;
+    await waitFor(async () => (await redis.zcard(failed)) === 1 || undefined, { what: 'the job to fail after its one attempt', timeoutMs: 60_000 });
+    expect(manifests(env.DOWNLOAD_DIR!)).toEqual([]);
+    await waitFor(() => manifests(env.DOWNLOAD_DIR!).find((m) => m.title === 'died once'), { what: 'the package completed by a sweep', timeoutMs: 90_000 });
+    expect(await redis.zcard(failed)).toBe(0);
+    expect(service.output()).toMatch(/a failed download the server still lists is tried again by the sweep/);
+    // two transfer specs asked for: the first attempt, then the sweep's retry; no third
+    const transfers = sim.requests.filter((r) => r.path.endsWith(`/packages/${pkg.id}/transfer_spec/download`) && r.method === 'POST');
+    expect(transfers).toHaveLength(2);
+  });
+});
+
 describe('run with Faspex 5 boxes: the mail is the trigger, one sweeper per box across processes', () => {
   let dovecot: Dovecot;
   let sim: FaspexSim;
