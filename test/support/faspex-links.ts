@@ -54,6 +54,39 @@ export const WRAPPERS: Record<string, (url: string) => string> = {
   'Proofpoint v3': proofpointV3,
 };
 
+/**
+ * Google's own encoder (the `/url?q=` redirects of Docs, Sheets, Slides, Gmail): the target's
+ * `:`, `/` and `?` stay raw, everything else reserved is percent-encoded, `=` as `%3D`, `&` as
+ * `%26`, `+` as `%2B` and `%` itself as `%25` (so the target's own `%2B` arrives as `%252B`).
+ */
+export const googleEncoded = (u: string): string => enc(u).replace(/%3A/g, ':').replace(/%2F/g, '/').replace(/%3F/g, '?');
+
+/** AWS SES click tracking writes the target into a path segment: `/`, `?`, `&`, `%` encoded, `:` and `=` raw. */
+const sesEncoded = (u: string): string => enc(u).replace(/%3A/g, ':').replace(/%3D/g, '=');
+
+/**
+ * Each gateway as it encodes its target, where that differs from encodeURIComponent (issue 23
+ * item 5): Google leaves the target's delimiters `:/?` raw; Sophos may leave its base64's `+`,
+ * `/` and `=` raw; SES leaves `:` and `=` raw. The `, delimiters raw` forms are the same class
+ * tried on every gateway that carries its target in a query parameter or path segment: one
+ * decode must give the target back whichever characters the encoder chose to leave alone.
+ */
+export const NATIVE_WRAPPERS: Record<string, (url: string) => string> = {
+  'Google, as Google writes it': (u) => `https://www.google.com/url?q=${googleEncoded(u)}&sa=D&source=editors&ust=1700000000000000&usg=AOvVaw0`,
+  'Google, as Gmail writes it': (u) => `https://www.google.com/url?hl=en&q=${googleEncoded(u)}&source=gmail&ust=1700000000000000&usg=AOvVaw0`,
+  'Sophos, base64 raw': (u) => `https://eu-west-1.protection.sophos.com/?d=example.com&u=${Buffer.from(u).toString('base64')}&i=NjU&t=ZGVm&h=abc`,
+  'Sophos, URL-safe base64': (u) => `https://eu-west-1.protection.sophos.com/?d=example.com&u=${Buffer.from(u).toString('base64url')}&i=NjU&t=ZGVm&h=abc`,
+  'AWS SES, as SES writes it': (u) => `https://abc123.r.us-east-1.awstrack.me/L0/${sesEncoded(u)}/1/0100018e-abc/xyz=123`,
+  'Safe Links, delimiters raw': (u) => `https://eur03.safelinks.protection.outlook.com/?url=${googleEncoded(u)}&data=05%7C02&reserved=0`,
+  'Azure email safe links, delimiters raw': (u) => `https://eu.safelink.emails.azure.net/redirect/?destination=${googleEncoded(u)}&p=bT0xMjM`,
+  'Barracuda, delimiters raw': (u) => `https://linkprotect.cudasvc.com/url?a=${googleEncoded(u)}&c=E,1,AbCd&typo=1`,
+  'Cisco, delimiters raw': (u) => `https://secure-web.cisco.com/1AbCdEf-TokEn_123/${googleEncoded(u)}`,
+  'Trend Micro, delimiters raw': (u) => `https://imsva91-ctp.trendmicro.com/wis/clicktime/v1/query?url=${googleEncoded(u)}&umid=ABC-123&auth=x`,
+  'FireEye, delimiters raw': (u) => `https://protect2.fireeye.com/v1/url?k=abc-123&q=def&e=ghi&u=${googleEncoded(u)}`,
+  'EsvaLabs, delimiters raw': (u) => `https://urlsand.esvalabs.com/?u=${googleEncoded(u)}&e=abc&h=def&t=ghi`,
+  'Proofpoint v1, delimiters raw': (u) => `https://urldefense.proofpoint.com/v1/url?u=${googleEncoded(u)}&k=AbC%3D%0A&r=x&m=y&s=z`,
+};
+
 /** Wrappers that some senders fill with the target verbatim (its own `?` and `%XX` left raw). */
 export const VERBATIM_WRAPPERS: Record<string, (url: string) => string> = {
   'Google, verbatim': (u) => `https://www.google.com/url?q=${u}&sa=D&usg=AOvVaw0`,

@@ -12,7 +12,7 @@
  */
 import fc from 'fast-check';
 import iconv from 'iconv-lite';
-import { faspex4External, faspex4Received, faspex5Link, VERBATIM_WRAPPERS, WRAPPERS } from './faspex-links.js';
+import { faspex4External, faspex4Received, faspex5Link, NATIVE_WRAPPERS, VERBATIM_WRAPPERS, WRAPPERS } from './faspex-links.js';
 
 export const GENERATED_ALLOWED = 'faspex.example.com, faspex5.example.com, fx.example.org:8443';
 
@@ -86,7 +86,7 @@ export interface MailSpec {
   prose: number[];
 }
 
-const WRAPPER_NAMES = Object.keys(WRAPPERS);
+const WRAPPER_NAMES = [...Object.keys(WRAPPERS), ...Object.keys(NATIVE_WRAPPERS)];
 const VERBATIM_NAMES = Object.keys(VERBATIM_WRAPPERS);
 
 export const mailSpecArb: fc.Arbitrary<MailSpec> = fc
@@ -134,7 +134,7 @@ function legal(spec: { packages: PackageSpec[] }, copy: Copy): Copy {
 
 function presented(spec: MailSpec, copy: Copy, charset: Charset): string {
   let url = spec.packages[copy.pkg]!.link;
-  for (const w of copy.wrappers) url = (WRAPPERS[w] ?? VERBATIM_WRAPPERS[w]!)(url);
+  for (const w of copy.wrappers) url = (WRAPPERS[w] ?? NATIVE_WRAPPERS[w] ?? VERBATIM_WRAPPERS[w]!)(url);
   const before = pick(BEFORE[charset], copy.before);
   const after = pick(AFTER[charset], copy.after);
   return `${before}${url}${after}`;

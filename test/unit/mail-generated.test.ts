@@ -30,7 +30,7 @@ describe('generated mail', () => {
       const raw = renderMail(spec).toString('latin1');
       if (/Content-Type: message\/rfc822/.test(raw)) seen.add('attached');
     }
-    for (const want of ['charset utf-8', 'charset iso-8859-1', 'charset shift_jis', 'charset windows-1252', 'encoding quoted-printable', 'encoding base64', 'encoding 8bit', 'body text', 'body html', 'body both', 'place wrapped', 'place quoted', 'place quoted2', 'place forward', 'place angle', 'place html', 'wrappers 2', 'attached', 'wrapper Proofpoint v3', 'wrapper Google, verbatim', 'wrapper Safe Links', 'wrapper AWS SES']) {
+    for (const want of ['charset utf-8', 'charset iso-8859-1', 'charset shift_jis', 'charset windows-1252', 'encoding quoted-printable', 'encoding base64', 'encoding 8bit', 'body text', 'body html', 'body both', 'place wrapped', 'place quoted', 'place quoted2', 'place forward', 'place angle', 'place html', 'wrappers 2', 'attached', 'wrapper Proofpoint v3', 'wrapper Google, verbatim', 'wrapper Safe Links', 'wrapper AWS SES', 'wrapper Google, as Google writes it', 'wrapper Sophos, base64 raw', 'wrapper AWS SES, as SES writes it']) {
       expect(seen, want).toContain(want);
     }
   });

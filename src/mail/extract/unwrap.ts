@@ -34,15 +34,16 @@ const RULES: Rule[] = [
   {
     wrapper: 'Cisco',
     match: (u) => u.hostname === 'secure-web.cisco.com',
-    // secure-web.cisco.com/<token>/<percent-encoded URL>: the URL may itself hold encoded slashes;
-    // one put there verbatim (scheme:// still raw) brings its own query along
-    target: (u, raw) => {
+    // secure-web.cisco.com/<token>/<percent-encoded URL>: everything after the token, its raw `?`
+    // included when the encoder left one (the URL parser would count it as Cisco's own query)
+    target: (_u, raw) => {
       const rest = /^[a-z]+:\/\/[^/]+\/[^/?#]*\/(.*)$/is.exec(raw)?.[1] ?? '';
-      return VERBATIM.test(rest) ? rest : decodeOnce(u.pathname.split('/').slice(2).join('/'));
+      return VERBATIM.test(rest) ? rest : decodeOnce(rest);
     },
   },
   { wrapper: 'Google', match: (u) => /^(www\.)?google\.[a-z.]+$/.test(u.hostname) && u.pathname === '/url', target: param('q', 'url') },
-  { wrapper: 'Sophos', match: (u) => endsWith(u.hostname, 'protection.sophos.com'), target: (u) => base64(u.searchParams.get('u')) },
+  // base64 of the target; its `+` may arrive raw, and form decoding (searchParams) would make it a space
+  { wrapper: 'Sophos', match: (u) => endsWith(u.hostname, 'protection.sophos.com'), target: (_u, raw) => base64(rawQueryValue(raw, 'u')) },
   { wrapper: 'Trend Micro', match: (u) => u.hostname.endsWith('ctp.trendmicro.com'), target: param('url') },
   { wrapper: 'FireEye', match: (u) => endsWith(u.hostname, 'fireeye.com') && u.pathname.startsWith('/v1/url'), target: param('u') },
   { wrapper: 'EsvaLabs', match: (u) => u.hostname === 'urlsand.esvalabs.com', target: param('u') },
@@ -53,28 +54,41 @@ const RULES: Rule[] = [
   },
 ];
 
-/** a wrapped URL whose own delimiters are still raw: the wrapper did not encode it */
-const VERBATIM = /^[a-z][a-z0-9+.-]*:\/\/[^?#]*[?#]/i;
+/**
+ * A target put in verbatim: a URL whose query still has a raw `=` (`?q=https://h/p?context=ab%2B`).
+ * No gateway's encoder leaves one: Google's keeps the target's `:/?` raw but writes `=` as `%3D`,
+ * `&` as `%26` and `%` as `%25`; the others encode every delimiter. A raw `?` alone therefore
+ * says nothing (Google's `q=https://h/p?passcode%3D…` is encoded, and decodes once).
+ */
+const VERBATIM = /^[a-z][a-z0-9+.-]*:\/\/[^?#]*[?#][^=]*=/i;
 
 /**
- * The target in a wrapper's query parameter, decoded exactly as much as the wrapper encoded it.
- * Most encode the whole URL (`https%3A%2F%2F...`): one percent-decode gives it back. Some put it
- * in verbatim (`?q=https://host/p?context=ab%2Bc%3D`), its own `?` still raw: then its `%2B` and
- * `%3D` are the link's own, and decoding them would change the link (a Faspex 5 context with
- * `+`, `/` or `=` in it would no longer decode). Form decoding (`+` as space) is never applied:
- * a URL has no spaces.
+ * The target in a wrapper's query parameter, decoded exactly as the wrapper encoded it: one
+ * percent-decode, which gives back the target byte for byte whatever characters the encoder
+ * left raw, since every encoder writes `%` as `%25` (the target's own `%2B` arrives as `%252B`).
+ * A target put in verbatim (VERBATIM) is taken as it is: its `%2B` and `%3D` are the link's own,
+ * and decoding them would change the link (a Faspex 5 context with `+`, `/` or `=` in it would
+ * no longer decode). Form decoding (`+` as space) is never applied: a URL has no spaces.
  */
 function wrappedTarget(raw: string, names: readonly string[]): string | undefined {
-  const q = raw.indexOf('?');
-  if (q < 0) return undefined;
-  const pieces = raw.slice(q + 1).replace(/#.*$/s, '').split('&');
   for (const name of names) {
-    const piece = pieces.find((p) => p.startsWith(`${name}=`) && p.length > name.length + 1);
-    if (piece === undefined) continue;
-    const value = piece.slice(name.length + 1);
+    const value = rawQueryValue(raw, name);
+    if (value === undefined) continue;
     return VERBATIM.test(value) ? value : decodeOnce(value);
   }
   return undefined;
+}
+
+/** The first non-empty `name=` of the query as written (no decoding). */
+function rawQueryValue(raw: string, name: string): string | undefined {
+  const q = raw.indexOf('?');
+  if (q < 0) return undefined;
+  const piece = raw
+    .slice(q + 1)
+    .replace(/#.*$/s, '')
+    .split('&')
+    .find((p) => p.startsWith(`${name}=`) && p.length > name.length + 1);
+  return piece?.slice(name.length + 1);
 }
 
 function isProofpoint(u: URL): boolean {
@@ -137,8 +151,10 @@ function decodeOnce(s: string): string | undefined {
   }
 }
 
-function base64(s: string | null): string | undefined {
-  if (!s) return undefined;
-  const text = Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
+/** Base64 (either alphabet, `+/=` raw or percent-encoded) of a printable URL; anything else is not one. */
+function base64(s: string | undefined): string | undefined {
+  const value = s === undefined ? undefined : decodeOnce(s);
+  if (!value || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) return undefined;
+  const text = Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
   return /^[\x20-\x7e]+$/.test(text) ? text : undefined;
 }
