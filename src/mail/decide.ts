@@ -1,21 +1,29 @@
 /**
- * What one fetched mail means: parse it, apply the sender policy, extract its package links.
- * Throws only when the mail cannot be parsed at all (the listener records it and moves on).
+ * What one mail means: read it, apply the sender policy, extract its package links. The mail
+ * arrives as a raw message (`decideMail`: a file, `extract`, a source that has the MIME text) or
+ * as content already split into header, text and HTML (`decideContent`: the IMAP listener's
+ * fetched parts, a source that hands over bodies). Throws only when the mail cannot be read at
+ * all (the listener records it and moves on).
  */
 import type * as Mailparser from 'mailparser';
 import type { AllowedHost } from '../faspex/allowlist.js';
 import type * as Extract from './extract/index.js';
+import { headerLines, type MailContent } from './mime/content.js';
+import type { PlanNode } from './mime-plan.js';
+import type * as HeaderFacts from './mime/header-facts.js';
+import type * as PartsContent from './mime/parts-content.js';
+import type * as ReadMime from './mime/read-mime.js';
 import { checkSender, type SenderPolicy } from './sender-policy.js';
 import type { MailDecision } from './types.js';
 
 /**
- * mailparser and the extractor (htmlparser2, libmime, iconv tables: ~10 MB of a process's
- * memory) load with the first mail, not at start: a listener that waits for mail does not
- * carry them until one comes. Loaded once, then kept.
+ * mailparser, the MIME reader and the extractor (htmlparser2, libmime, iconv tables: ~10 MB of
+ * a process's memory) load with the first mail, not at start: a listener that waits for mail
+ * does not carry them until one comes. Loaded once, then kept.
  */
-let parsers: Promise<[typeof Mailparser, typeof Extract]> | undefined;
+let parsers: Promise<[typeof Mailparser, typeof Extract, typeof ReadMime, typeof HeaderFacts, typeof PartsContent]> | undefined;
 function loadParsers() {
-  parsers ??= Promise.all([import('mailparser'), import('./extract/index.js')]).catch((e: unknown) => {
+  parsers ??= Promise.all([import('mailparser'), import('./extract/index.js'), import('./mime/read-mime.js'), import('./mime/header-facts.js'), import('./mime/parts-content.js')]).catch((e: unknown) => {
     parsers = undefined;
     throw e;
   });
@@ -25,17 +33,43 @@ function loadParsers() {
 /** A notification announces one package, a digest a few; thousands in one mail are an attack. */
 export const DEFAULT_MAX_LINKS = 50;
 
-export async function decideMail(raw: Buffer, options: { allowlist: AllowedHost[]; senderPolicy?: SenderPolicy | undefined; maxDepth?: number; maxLinks?: number; mentionHosts?: readonly string[] | undefined }): Promise<MailDecision> {
-  const [{ simpleParser }, { extractPackageLinks }] = await loadParsers();
-  const parsed = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, keepCidLinks: true });
-  const from = parsed.from?.value[0]?.address;
-  const facts = { messageId: parsed.messageId, subject: parsed.subject, from, ...mentionsOf(parsed, options.mentionHosts) };
+export interface DecideOptions {
+  allowlist: AllowedHost[];
+  senderPolicy?: SenderPolicy | undefined;
+  maxDepth?: number;
+  maxLinks?: number;
+  /** Faspex 5 servers whose mention in a mail asks for a sweep (MailDecision.mentions) */
+  mentionHosts?: readonly string[] | undefined;
+}
+
+export async function decideMail(raw: Buffer, options: DecideOptions): Promise<MailDecision> {
+  return decideContent(await readMail(raw), options);
+}
+
+/**
+ * A raw message as content: split and decoded directly where its structure is plain (almost
+ * every mail), read by mailparser where it is not (read-mime.ts says which).
+ */
+export async function readMail(raw: Buffer): Promise<MailContent> {
+  const [{ simpleParser }, { contentOfParsed }, { readMime }] = await loadParsers();
+  return readMime(raw, readMail) ?? contentOfParsed(await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, keepCidLinks: true }));
+}
+
+/** A mail from the parts an IMAP FETCH brought for its plan (mime-plan.ts), decoded in place. */
+export async function decideFetched(header: Buffer, root: PlanNode | undefined, parts: ReadonlyMap<string, Buffer>, options: DecideOptions): Promise<MailDecision> {
+  const [, , , , { partsContent }] = await loadParsers();
+  return decideContent(partsContent(header, root, parts), options);
+}
+
+export async function decideContent(content: MailContent, options: DecideOptions): Promise<MailDecision> {
+  const [{ parseAddressHeader }, { extractPackageLinks }, , { mailFacts }] = await loadParsers();
+  const { authenticationResults, ...fromHeader } = mailFacts(content.headerLines, parseAddressHeader);
+  const facts = { ...fromHeader, ...mentionsOf(content, options.mentionHosts) };
   if (options.senderPolicy) {
-    const authenticationResults = parsed.headerLines.filter((h) => h.key === 'authentication-results').map((h) => h.line.replace(/^[^:]*:\s*/, ''));
-    const verdict = checkSender({ from, authenticationResults }, options.senderPolicy);
+    const verdict = checkSender({ from: facts.from, authenticationResults }, options.senderPolicy);
     if (!verdict.ok) return { kind: 'refused', links: [], warnings: [], reason: verdict.reason, ...facts };
   }
-  const { links, warnings, damaged } = await extractPackageLinks(parsed, { allowlist: options.allowlist, ...(options.maxDepth ? { maxDepth: options.maxDepth } : {}) });
+  const { links, warnings, damaged } = await extractPackageLinks(content, { allowlist: options.allowlist, ...(options.maxDepth ? { maxDepth: options.maxDepth } : {}) });
   const maxLinks = options.maxLinks ?? DEFAULT_MAX_LINKS;
   if (links.length > maxLinks) {
     // refused whole: queuing an arbitrary first few would hide the rest without anyone noticing
@@ -54,9 +88,9 @@ export async function decideMail(raw: Buffer, options: { allowlist: AllowedHost[
  * Which of `hosts` the mail names in a URL (`//host`, any path, any link form the extractor may
  * not know), in its text or HTML: a Faspex 5 server's mail asks for a sweep by that alone.
  */
-function mentionsOf(parsed: { text?: string | undefined; html?: string | false | undefined }, hosts: readonly string[] | undefined): { mentions?: string[] } {
+function mentionsOf(parsed: { text?: string | false | undefined; html?: string | false | undefined }, hosts: readonly string[] | undefined): { mentions?: string[] } {
   if (!hosts || hosts.length === 0) return {};
-  const body = `${parsed.text ?? ''}\n${typeof parsed.html === 'string' ? parsed.html : ''}`.toLowerCase();
+  const body = `${parsed.text || ''}\n${typeof parsed.html === 'string' ? parsed.html : ''}`.toLowerCase();
   // the host must end there: `//f5.example.com` is not named by `//f5.example.com.evil`; a
   // gateway's wrapping (`%2F%2Fhost`) names it too
   const found = hosts.filter((h) => new RegExp(`(?://|%2f%2f)${h.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![a-z0-9.-])`).test(body));
@@ -66,10 +100,9 @@ function mentionsOf(parsed: { text?: string | undefined; html?: string | false |
 /** Message-ID, Subject and From of a header block alone, for a mail whose body cannot be read. */
 export async function headerFacts(header: Buffer): Promise<Pick<MailDecision, 'messageId' | 'subject' | 'from'>> {
   try {
-    const [{ simpleParser }] = await loadParsers();
-    const parsed = await simpleParser(Buffer.concat([header, Buffer.from('\r\n')]), { skipTextToHtml: true });
-    const from = parsed.from?.value[0]?.address;
-    return { ...(parsed.messageId ? { messageId: parsed.messageId } : {}), ...(parsed.subject ? { subject: parsed.subject } : {}), ...(from ? { from } : {}) };
+    const [{ parseAddressHeader }, , , { mailFacts }] = await loadParsers();
+    const { authenticationResults: _ignored, ...facts } = mailFacts(headerLines(header.toString('latin1')), parseAddressHeader);
+    return facts;
   } catch {
     return {};
   }

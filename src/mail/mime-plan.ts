@@ -1,11 +1,9 @@
 /**
- * Which parts of a message extraction needs, from its BODYSTRUCTURE, and how to put them back
- * together as a small MIME message mailparser can read. Only inline text/plain and text/html
- * parts and attached messages (message/rfc822, recursively) are fetched; a 20 MB attachment is
- * never downloaded. Pure: read-chunk.ts plans, has fetch-message.ts bring the sections, then
- * renders here.
+ * Which parts of a message extraction needs, from its BODYSTRUCTURE. Only inline text/plain and
+ * text/html parts and attached messages (message/rfc822, recursively) are fetched; a 20 MB
+ * attachment is never downloaded. Pure: read-chunk.ts plans, has fetch-message.ts bring the
+ * sections, and mime/parts-content.ts decodes them in place (no message is rebuilt).
  */
-import { randomBytes } from 'node:crypto';
 import type { MessageStructureObject } from 'imapflow';
 import type { MessageMeta } from './types.js';
 
@@ -78,63 +76,4 @@ export function planSections(node: PlanNode): string[] {
     case 'message':
       return [node.headerSection, ...planSections(node.body)];
   }
-}
-
-/** The message mailparser will read: the original header fields, then the planned parts. */
-export function renderMessage(header: Buffer, root: PlanNode | undefined, parts: ReadonlyMap<string, Buffer>): Buffer {
-  const head = stripContentFields(header.toString('binary'));
-  if (!root) return Buffer.from(`${head}\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n`, 'binary');
-  const entity = render(root, parts);
-  return Buffer.concat([Buffer.from(`${head}\r\n${entity.head}\r\n`, 'binary'), entity.body]);
-}
-
-interface Entity {
-  head: string;
-  body: Buffer;
-}
-
-function render(node: PlanNode, parts: ReadonlyMap<string, Buffer>): Entity {
-  switch (node.kind) {
-    case 'leaf': {
-      const lines = [`Content-Type: ${node.type}${params(node.params)}`];
-      if (node.encoding) lines.push(`Content-Transfer-Encoding: ${node.encoding}`);
-      if (node.disposition) lines.push(`Content-Disposition: ${node.disposition}${params(node.dispParams)}`);
-      return { head: lines.map((l) => `${l}\r\n`).join(''), body: parts.get(node.section.toLowerCase()) ?? Buffer.alloc(0) };
-    }
-    case 'multipart': {
-      const boundary = `=_fi_${randomBytes(12).toString('hex')}`;
-      const chunks: Buffer[] = [];
-      for (const child of node.children) {
-        const e = render(child, parts);
-        chunks.push(Buffer.from(`--${boundary}\r\n${e.head}\r\n`, 'binary'), e.body, Buffer.from('\r\n'));
-      }
-      chunks.push(Buffer.from(`--${boundary}--\r\n`));
-      return { head: `Content-Type: ${node.type}${params({ ...node.params, boundary })}\r\n`, body: Buffer.concat(chunks) };
-    }
-    case 'message': {
-      const inner = render(node.body, parts);
-      const innerHead = stripContentFields((parts.get(node.headerSection.toLowerCase()) ?? Buffer.alloc(0)).toString('binary'));
-      const disposition = node.disposition ?? 'attachment';
-      return {
-        head: `Content-Type: message/rfc822\r\nContent-Disposition: ${disposition}${params(node.dispParams)}\r\n`,
-        body: Buffer.concat([Buffer.from(`${innerHead}\r\n${inner.head}\r\n`, 'binary'), inner.body]),
-      };
-    }
-  }
-}
-
-function params(p: Record<string, string>): string {
-  return Object.entries(p)
-    .map(([k, v]) => `; ${k}="${v.replace(/[\\"]/g, '\\$&').replace(/[\r\n]/g, ' ')}"`)
-    .join('');
-}
-
-/** The header block without Content-* and MIME-Version fields (ours replace them), no trailing blank line. */
-export function stripContentFields(header: string): string {
-  const fields = header.replace(/(\r?\n)+$/, '').split(/\r?\n(?![ \t])/);
-  return fields
-    .filter((f) => f.length > 0 && !/^(content-(type|transfer-encoding|disposition)|mime-version)\s*:/i.test(f))
-    .concat('MIME-Version: 1.0')
-    .map((f) => f.replace(/\r?\n/g, '\r\n'))
-    .join('\r\n');
 }

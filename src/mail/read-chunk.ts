@@ -5,7 +5,8 @@
  * `maxAttempts` such reads it is given up (decided `failed`) instead of read forever.
  *
  * Each mail goes one way: planned (mime-plan.ts: which sections), fetched (fetch-message.ts),
- * rendered back into a small message (mime-plan.ts), decided (decide.ts). This module is the only
+ * its parts decoded in place (mime/parts-content.ts: no message rebuilt and parsed again),
+ * decided (decide.ts). This module is the only
  * one that calls those steps; none of them calls another.
  *
  * Fast path, when no mail of the chunk has an unfinished read: one HSET counts them all, one
@@ -16,9 +17,9 @@
  * are uncounted as they succeed and the ones after it are not reached, so they are never blamed
  * beyond the one fast read they shared with it.
  */
-import { decideMail, headerFacts } from './decide.js';
+import { decideFetched, headerFacts } from './decide.js';
 import { fetchParts, fetchPartsBatched, type FetchedParts } from './fetch-message.js';
-import { planMail, renderMessage, type MailPlan } from './mime-plan.js';
+import { planMail, type MailPlan } from './mime-plan.js';
 import type { MailDecision, MessageMeta, ProcessContext, ReadMail } from './types.js';
 
 /** Every mail of `metas` decided, in the same order. Throws when the connection died. */
@@ -53,8 +54,7 @@ async function decide(ctx: ProcessContext, plan: MailPlan, fetched: FetchedParts
   const { meta } = plan;
   try {
     fetched ??= await fetchParts(ctx.client, plan, ctx.tuning.maxPartBytes);
-    const raw = renderMessage(meta.header, plan.root, fetched.parts);
-    const decision = await decideMail(raw, { allowlist: ctx.deps.allowlist, senderPolicy: ctx.deps.senderPolicy, maxLinks: ctx.deps.maxLinks, mentionHosts: ctx.deps.faspex5?.hosts });
+    const decision = await decideFetched(meta.header, plan.root, fetched.parts, { allowlist: ctx.deps.allowlist, senderPolicy: ctx.deps.senderPolicy, maxLinks: ctx.deps.maxLinks, mentionHosts: ctx.deps.faspex5?.hosts });
     return { meta, decision, bytesFetched: fetched.bytesFetched };
   } catch (err) {
     // A dead connection is not the mail's fault: read it again after reconnecting.

@@ -1,7 +1,7 @@
 import type { MessageStructureObject } from 'imapflow';
-import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { planMessage, planSections, renderMessage, stripContentFields } from '../../src/mail/mime-plan.js';
+import { planMessage, planSections } from '../../src/mail/mime-plan.js';
+import { partsContent } from '../../src/mail/mime/parts-content.js';
 
 const text = (part: string, extra: Partial<MessageStructureObject> = {}): MessageStructureObject => ({ part, type: 'text/plain', parameters: { charset: 'utf-8' }, encoding: '7bit', size: 10, ...extra });
 
@@ -47,8 +47,8 @@ describe('planMessage', () => {
   });
 });
 
-describe('renderMessage', () => {
-  it('rebuilds a message mailparser reads, with the original header fields', async () => {
+describe('partsContent (the plan\'s parts decoded in place)', () => {
+  it('reads the fetched parts as mailparser would read the whole message: header fields, decoded text, attached messages', async () => {
     const root: MessageStructureObject = {
       type: 'multipart/mixed',
       childNodes: [
@@ -63,17 +63,14 @@ describe('renderMessage', () => {
       ['2.header', Buffer.from('From: faspex@f.example\r\nSubject: inner\r\nContent-Type: text/html\r\n\r\n')],
       ['2.text', Buffer.from('<a href="https://f.example/x?a=1&amp;b=2">x</a>')],
     ]);
-    const parsed = await simpleParser(renderMessage(header, plan, parts));
-    expect(parsed.subject).toBe('hi');
-    expect(parsed.text?.trim()).toBe('softbreak = ok');
-    expect(parsed.headers.get('x-aspera-filepkg-location')).toBe('faspe://h/x');
-    expect(parsed.attachments).toHaveLength(1);
-    const inner = await simpleParser(parsed.attachments[0]!.content);
-    expect(inner.subject).toBe('inner');
+    const content = partsContent(header, plan, parts);
+    expect(content.headerLines.find((h) => h.key === 'subject')?.line).toBe('Subject: hi');
+    expect(content.headerLines.find((h) => h.key === 'x-aspera-filepkg-location')?.line).toBe('X-Aspera-Filepkg-Location: faspe://h/x');
+    expect(content.text).toBe('softbreak = ok');
+    expect(content.html).toBeUndefined();
+    expect(content.attached).toHaveLength(1);
+    const inner = await content.attached[0]!();
+    expect(inner.headerLines.find((h) => h.key === 'subject')?.line).toBe('Subject: inner');
     expect(inner.html).toContain('a=1&amp;b=2');
-  });
-
-  it('stripContentFields drops folded Content-* fields only', () => {
-    expect(stripContentFields('A: 1\r\nContent-Type: x;\r\n  boundary=y\r\nB: 2\r\n c\r\nMIME-Version: 1.0\r\n\r\n')).toBe('A: 1\r\nB: 2\r\n c\r\nMIME-Version: 1.0');
   });
 });

@@ -1,9 +1,10 @@
 /**
- * Every place a link can hide in a parsed message, in order: the X-Aspera-Filepkg-Location
- * header, HTML hrefs, text URLs, then attached messages (forward-as-attachment), re-parsed.
- * mailparser already merged embedded messages with an inline disposition into text/html.
+ * Every place a link can hide in a mail, in order: the X-Aspera-Filepkg-Location header, HTML
+ * hrefs, text URLs, then attached messages (forward-as-attachment), opened in turn. Embedded
+ * messages with an inline disposition are already merged into the text and HTML.
  */
 import { simpleParser, type ParsedMail } from 'mailparser';
+import type { MailContent } from '../mime/content.js';
 import { readHtml } from './html.js';
 import type { Candidate } from './select.js';
 import { textCandidates, urlsFromText } from './text.js';
@@ -17,25 +18,35 @@ export interface Candidates {
   problems: string[];
 }
 
-export async function collectCandidates(parsed: ParsedMail, maxDepth = DEFAULT_MAX_DEPTH, depth = 0): Promise<Candidates> {
-  const candidates: Candidate[] = headerUrls(parsed).map(one);
+/** mailparser's reading of a mail as content; its attached messages are parsed by mailparser too. */
+export function contentOfParsed(parsed: ParsedMail): MailContent {
+  return {
+    headerLines: parsed.headerLines ?? [],
+    text: parsed.text,
+    html: parsed.html,
+    attached: (parsed.attachments ?? [])
+      .filter((a) => a.contentType?.toLowerCase() === 'message/rfc822')
+      .map((a) => async () => contentOfParsed(await simpleParser(a.content, { skipImageLinks: true }))),
+  };
+}
+
+export async function collectCandidates(mail: MailContent, maxDepth = DEFAULT_MAX_DEPTH, depth = 0): Promise<Candidates> {
+  const candidates: Candidate[] = headerUrls(mail).map(one);
   const problems: string[] = [];
-  if (typeof parsed.html === 'string') {
-    const { hrefs, text } = readHtml(parsed.html);
+  if (typeof mail.html === 'string') {
+    const { hrefs, text } = readHtml(mail.html);
     candidates.push(...hrefs.map(one));
     // URLs written in the HTML's text: mailparser makes a text part of the HTML only sometimes
-    if (!parsed.text) candidates.push(...textCandidates(text));
+    if (!mail.text) candidates.push(...textCandidates(text));
   }
-  if (parsed.text) candidates.push(...textCandidates(parsed.text));
-  for (const attachment of parsed.attachments ?? []) {
-    if (attachment.contentType?.toLowerCase() !== 'message/rfc822') continue;
+  if (mail.text) candidates.push(...textCandidates(mail.text));
+  for (const open of mail.attached) {
     if (depth + 1 > maxDepth) {
       problems.push(`a message attached more than ${maxDepth} levels deep was not read`);
       continue;
     }
     try {
-      const inner = await simpleParser(attachment.content, { skipImageLinks: true });
-      const nested = await collectCandidates(inner, maxDepth, depth + 1);
+      const nested = await collectCandidates(await open(), maxDepth, depth + 1);
       candidates.push(...nested.candidates);
       problems.push(...nested.problems);
     } catch (e) {
@@ -47,7 +58,7 @@ export async function collectCandidates(parsed: ParsedMail, maxDepth = DEFAULT_M
 
 const one = (url: string): Candidate => ({ readings: [url] });
 
-function headerUrls(parsed: ParsedMail): string[] {
-  const lines = parsed.headerLines?.filter((h) => h.key === 'x-aspera-filepkg-location') ?? [];
+function headerUrls(mail: MailContent): string[] {
+  const lines = mail.headerLines.filter((h) => h.key === 'x-aspera-filepkg-location');
   return lines.flatMap((h) => urlsFromText(h.line.replace(/^[^:]*:\s*/, '').replace(/\r?\n[ \t]+/g, '')));
 }

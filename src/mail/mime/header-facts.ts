@@ -1,0 +1,47 @@
+/**
+ * Message-ID, Subject, From and Authentication-Results of a header, read as mailparser reads
+ * them (libmime's header decoding, encoded words, `<…>` around a Message-ID, its address parser
+ * for From), so a job's source and the sender policy see the same values whichever reader read
+ * the mail. The first field of each wins, as in mailparser.
+ */
+import libmime from 'libmime';
+import type { HeaderLine } from './content.js';
+
+export interface MailFacts {
+  messageId?: string;
+  subject?: string;
+  from?: string;
+  /** every Authentication-Results field's value (the sender policy reads them) */
+  authenticationResults: string[];
+}
+
+/** mailparser's parseAddressHeader, passed in so this module does not load mailparser */
+export type ParseAddress = (value: string) => { value: Array<{ address?: string }> };
+
+export function mailFacts(lines: readonly HeaderLine[], parseAddress: ParseAddress): MailFacts {
+  const facts: MailFacts = { authenticationResults: lines.filter((h) => h.key === 'authentication-results').map((h) => h.line.replace(/^[^:]*:\s*/, '')) };
+  const messageId = words(value(lines, 'message-id'));
+  if (messageId) facts.messageId = `${messageId.startsWith('<') ? '' : '<'}${messageId}${messageId.endsWith('>') ? '' : '>'}`;
+  const subject = words(value(lines, 'subject'));
+  if (subject) facts.subject = subject;
+  const from = value(lines, 'from');
+  const address = from ? parseAddress(from).value[0]?.address : undefined;
+  if (address) facts.from = address;
+  return facts;
+}
+
+function value(lines: readonly HeaderLine[], key: string): string | undefined {
+  const line = lines.find((l) => l.key === key)?.line;
+  if (line === undefined) return undefined;
+  const decoded = String(libmime.decodeHeader(line)?.value ?? '').trim();
+  return Buffer.from(decoded, 'binary').toString();
+}
+
+function words(text: string | undefined): string | undefined {
+  if (!text) return undefined;
+  try {
+    return libmime.decodeWords(text);
+  } catch {
+    return text;
+  }
+}
