@@ -57,7 +57,8 @@ export async function startStack(label: string, extraEnv: Record<string, string>
         stops.push(() => service.stop('SIGKILL').then(() => undefined));
         await waitFor(() => /: running/.test(service.output()) || service.child.exitCode !== null, {
           what: `faspex-ingest ${command.join(' ')} to start`,
-          timeoutMs: 60_000,
+          // generous: on the shared two cores a start takes seconds, more with --cpu-prof
+          timeoutMs: 180_000,
         });
         if (service.child.exitCode !== null) throw new Error(`faspex-ingest ${command.join(' ')} exited at start:\n${service.output().slice(-2000)}`);
         return service;

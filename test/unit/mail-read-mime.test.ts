@@ -52,6 +52,11 @@ describe('structures it leaves to mailparser', () => {
     expect(readMime(Buffer.from(`${head}Content-Type: multipart/mixed\r\n\r\nhello\r\n`), open)).toBeUndefined();
     expect(readMime(Buffer.from(`${head}Content-Type: multipart/mixed; boundary="zz"\r\n\r\nhello\r\n`), open)).toBeUndefined();
   });
+  it('a mail of more than 1,000 parts: mailparser refuses it, as before', async () => {
+    const raw = Buffer.from(`${head}Content-Type: multipart/mixed; boundary=b\r\n\r\n${Array.from({ length: 1100 }, () => '--b\r\nContent-Type: text/plain\r\n\r\nx\r\n').join('')}--b--\r\n`);
+    expect(readMime(raw, async () => ({ headerLines: [], attached: [] }))).toBeUndefined();
+    await expect(decideMail(raw, { allowlist: ALLOW })).rejects.toThrow(/child nodes/);
+  });
   it('and still decides them (mailparser reads them)', async () => {
     const raw = Buffer.from(`${head}Content-Type: multipart/mixed; boundary="zz"\r\n\r\nhttps://faspex.example.com/aspera/faspex/received/5\r\n`);
     expect(await decideMail(raw, { allowlist: ALLOW })).toEqual(await byMailparser(raw));

@@ -10,10 +10,17 @@ import { decodeTextPart } from './text-part.js';
 
 const EMPTY = Buffer.alloc(0);
 
+/** mailparser's limit (mailsplit MAX_CHILD_NODES): a mail of more parts is hostile, not read */
+export const MAX_PARTS = 1000;
+
+/** Throws for a mail of more than MAX_PARTS planned parts (the listener records it unreadable). */
 export function partsContent(header: Buffer, root: PlanNode | undefined, parts: ReadonlyMap<string, Buffer>): MailContent {
   const leaves: TextLeaf[] = [];
   const attached: Array<() => Promise<MailContent>> = [];
-  if (root) walk(root, false, parts, leaves, attached);
+  if (root) {
+    if (countNodes(root) > MAX_PARTS) throw new Error(`Max allowed child nodes exceeded (more than ${MAX_PARTS} parts)`);
+    walk(root, false, parts, leaves, attached);
+  }
   return { headerLines: headerLines(header.toString('latin1')), ...composeText(leaves), attached };
 }
 
@@ -38,6 +45,12 @@ function walk(node: PlanNode, alternative: boolean, parts: ReadonlyMap<string, B
       return;
     }
   }
+}
+
+function countNodes(node: PlanNode): number {
+  if (node.kind === 'leaf') return 1;
+  if (node.kind === 'multipart') return 1 + node.children.reduce((n, c) => n + countNodes(c), 0);
+  return 1 + countNodes(node.body);
 }
 
 function lowerKeys(params: Record<string, string>): Record<string, string> {

@@ -8,8 +8,9 @@
  * attachment.
  *
  * Returns undefined for a structure it does not take on (a multipart without a boundary, or
- * whose boundary never occurs, nesting past MAX_NESTING): the caller then lets mailparser read
- * the message, whose tolerance for broken mail is the reference.
+ * whose boundary never occurs, nesting past MAX_NESTING, more than MAX_PARTS parts): the caller
+ * then lets mailparser read the message, whose tolerance for broken mail (and refusal of
+ * hostile mail) is the reference.
  */
 import libmime from 'libmime';
 import { composeText, type TextLeaf } from './compose.js';
@@ -17,6 +18,8 @@ import { headerLines, headerValue, type HeaderLine, type MailContent } from './c
 import { decodeQuotedPrintable, decodeTextPart } from './text-part.js';
 
 const MAX_NESTING = 16;
+/** mailparser's limit (mailsplit MAX_CHILD_NODES); past it, mailparser reads the mail and refuses it */
+const MAX_PARTS = 1000;
 
 export type ReadAttached = (raw: Buffer) => Promise<MailContent>;
 
@@ -25,7 +28,7 @@ export function readMime(raw: Buffer, readAttached: ReadAttached): MailContent |
   const root = entity(s, 0, s.length, 'text/plain');
   const leaves: TextLeaf[] = [];
   const attached: Array<() => Promise<MailContent>> = [];
-  if (!walk({ raw, s, leaves, attached, readAttached }, root, false, 0)) return undefined;
+  if (!walk({ raw, s, leaves, attached, readAttached, nodes: 0 }, root, false, 0)) return undefined;
   return { headerLines: root.lines, ...composeText(leaves), attached };
 }
 
@@ -45,6 +48,7 @@ interface Walk {
   leaves: TextLeaf[];
   attached: Array<() => Promise<MailContent>>;
   readAttached: ReadAttached;
+  nodes: number;
 }
 
 function entity(s: string, start: number, end: number, defaultType: string): Entity {
@@ -80,7 +84,7 @@ function parse(value: string | undefined): { value: string; params: Record<strin
 }
 
 function walk(w: Walk, e: Entity, alternative: boolean, depth: number): boolean {
-  if (depth > MAX_NESTING) return false;
+  if (depth > MAX_NESTING || ++w.nodes > MAX_PARTS) return false;
   if (e.type.startsWith('multipart/')) {
     const parts = splitMultipart(w.s, e);
     if (!parts) return false;
@@ -95,7 +99,10 @@ function walk(w: Walk, e: Entity, alternative: boolean, depth: number): boolean 
     if (e.disposition === 'inline') {
       // merged into this message's text, as mailparser does; its own header is not a link's place
       const s = body.toString('latin1');
-      return walk({ ...w, raw: body, s }, entity(s, 0, s.length, 'text/plain'), alternative, depth + 1);
+      const inner: Walk = { ...w, raw: body, s };
+      const ok = walk(inner, entity(s, 0, s.length, 'text/plain'), alternative, depth + 1);
+      w.nodes = inner.nodes;
+      return ok;
     }
     w.attached.push(() => w.readAttached(body));
     return true;
