@@ -14,7 +14,7 @@ import type { ImapConfig } from '../../src/config/config.js';
 import { parseAllowlist } from '../../src/faspex/allowlist.js';
 import { createLogger } from '../../src/log/logger.js';
 import { KEYWORDS } from '../../src/mail/handled-marks.js';
-import { MailListener, type MailListenerTuning, type MailReport } from '../../src/mail/listener.js';
+import { MailListener, type MailListenerDeps, type MailListenerTuning, type MailReport } from '../../src/mail/listener.js';
 import { enqueueDownloads } from '../../src/queue/producer.js';
 import { QUEUE, type DownloadJobData } from '../../src/queue/queues.js';
 import { COURIER_INSTALL_HINT, courierInstalled, startCourier } from '../../src/standins/courier.js';
@@ -119,7 +119,7 @@ async function setUp(row: Row, label: string) {
   };
   const reports: MailReport[] = [];
   const idle: boolean[] = [];
-  const newListener = () => {
+  const newListener = (more: Partial<MailListenerDeps> = {}) => {
     const listener = new MailListener({
       imap,
       redis,
@@ -129,6 +129,7 @@ async function setUp(row: Row, label: string) {
       logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
       events: { mail: (r) => reports.push(r), connected: (c) => idle.push(c.idle) },
       tuning: { backoffBaseMs: 100, backoffMaxMs: 500, ...row.tuning },
+      ...more,
     });
     cleanup.push(() => listener.stop());
     return listener;
@@ -218,3 +219,26 @@ describe.each(ROWS)('IMAP matrix: $name', { timeout: 90_000 }, (row) => {
   });
 });
 
+
+describe('IMAP matrix: IDLE renewal', () => {
+  it('re-issues IDLE every idleRenewMs on the same connection, before a server would drop it', async () => {
+    const t = await setUp({ ...ROWS[0]!, tuning: { idleRenewMs: 1000 } }, 'imx-renew');
+    const sent: string[] = [];
+    const disconnects: string[] = [];
+    const capture = (entry: { src?: string; msg?: string }) => {
+      if (entry.src === 'c' && entry.msg) sent.push(entry.msg);
+    };
+    const quiet = () => undefined;
+    const listener = t.newListener({
+      createClient: (options) => new ImapFlow({ ...options, logger: { debug: capture, info: quiet, warn: quiet, error: quiet } }),
+    });
+    listener.on('disconnected', (d) => disconnects.push(d.reason));
+    listener.start();
+    await waitFor(() => sent.filter((c) => / IDLE$/.test(c)).length >= 3, { what: 'three IDLE commands', timeoutMs: 30_000 });
+    expect(sent.filter((c) => /^DONE$|DONE/.test(c)).length).toBeGreaterThanOrEqual(2);
+    expect(disconnects).toEqual([]);
+    // and mail still arrives through the renewed IDLE
+    await t.server.deliver(notification(1));
+    await t.waitReports(1, 'a mail after the renewals');
+  });
+});
