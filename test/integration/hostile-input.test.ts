@@ -28,7 +28,9 @@ const MARK = `zz${Math.random().toString(16).slice(2, 8)}`; // appears in every 
 type Expect =
   | { mail: 'no-link' | 'failed' | 'queued' | 'refused'; why?: RegExp }
   | { job: 'completed' }
-  | { job: 'failed'; why: RegExp };
+  | { job: 'failed'; why: RegExp }
+  /** a wait that spends no attempt (issue 22: ascp's disk-full waits for space, it does not fail) */
+  | { job: 'delayed'; why: RegExp };
 
 interface Case {
   title?: string;
@@ -182,10 +184,11 @@ const CASES: Case[] = [
     [
       ['ascp-garbage', /management|protocol|frame|ascp/i],
       ['ascp-silent', /session|connect|port|ascp/i],
-      ['ascp-diskfull', /disk|space/i],
       ['ascp-stall', /progress|stall/i],
     ] as Array<[string, RegExp]>
   ).map(([name, why]): Case => ({ name, mail: (f) => notification(name, f.pkg(name).links.external), link: (f) => f.pkg(name).links.external, expect: { job: 'failed', why } })),
+  // ascp says the disk is full (code 25): the job waits for space without spending an attempt
+  { name: 'ascp-diskfull', mail: (f) => notification('ascp-diskfull', f.pkg('ascp-diskfull').links.external), link: (f) => f.pkg('ascp-diskfull').links.external, expect: { job: 'delayed', why: /disk/i } },
 
   // ---- hostile titles and paths: from the simulator (no "/" possible there) and from an evil Faspex (anything)
   ...[`.. ${MARK} ..`, `..${MARK}\u0001\u001b[31m\u0007`, `${MARK}\u202e\u200bgpj.exe`, `-${MARK} --overwrite=always`].map((title, i): Case => ({
@@ -333,15 +336,16 @@ describe('hostile and broken input', () => {
     for (const c of CASES) c.setup?.(fx);
     for (const c of CASES) await dovecot.deliver(c.mail(fx));
 
-    type Outcome = { state: string; reason: string | null } | undefined;
+    type Outcome = { state: string; reason: string | null; waitingFor?: string | null } | undefined;
     const mailOutcome = (c: Case) => logRecords(service.output()).find((r) => r.messageId === mid(c.name) && typeof r.msg === 'string' && /^mail \d+: /.test(r.msg));
-    const jobOf = (jobs: Array<{ link: string | null; state: string; reason: string | null }>, link: string): Outcome => {
+    const jobOf = (jobs: Array<{ link: string | null; state: string; reason: string | null; waitingFor?: string | null }>, link: string): Outcome => {
       const u = new URL(link);
       return jobs.find((j) => j.link !== null && new URL(j.link).host === u.host && new URL(j.link).pathname === u.pathname);
     };
     const settled = (c: Case, jobs: Parameters<typeof jobOf>[0]) => {
       if ('mail' in c.expect) return mailOutcome(c) !== undefined;
       const j = jobOf(jobs, c.link!(fx));
+      if (c.expect.job === 'delayed') return j !== undefined && j.state === 'delayed' && c.expect.why.test(j.waitingFor ?? '');
       return j !== undefined && (j.state === 'completed' || j.state === 'failed');
     };
     let jobs: Parameters<typeof jobOf>[0] = [];
