@@ -26,7 +26,7 @@ function clientsWithBoxes(sim: FaspexSim, dir: string, boxes: string[], extra: R
   return JSON.stringify(json);
 }
 
-describe('run with Faspex 5 boxes: timed sweeps, mail and sweep, shared inboxes and workgroups', () => {
+describe('run with Faspex 5 boxes: timed sweeps, mail and sweep, shared inboxes and workgroups', { timeout: 150_000 }, () => {
   let dovecot: Dovecot;
   let sim: FaspexSim;
   let service: ServiceProcess;
@@ -53,7 +53,7 @@ describe('run with Faspex 5 boxes: timed sweeps, mail and sweep, shared inboxes 
     service = startServiceProcess(['run'], env, dir.path);
     await waitFor(() => service.output().includes('running; dashboard at'), { what: 'the service to start', timeoutMs: 30_000 });
     await waitFor(async () => (await redis.hlen(`${env.QUEUE_PREFIX}:faspex5:box-status`)) === 3 || undefined, { what: 'the first sweep of the three boxes', timeoutMs: 30_000 });
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await service?.stop('SIGKILL');
@@ -112,7 +112,7 @@ describe('run with Faspex 5 boxes: timed sweeps, mail and sweep, shared inboxes 
   });
 });
 
-describe('run with Faspex 5 boxes: a download that died is found again by the next sweep', () => {
+describe('run with Faspex 5 boxes: a download that died is found again by the next sweep', { timeout: 150_000 }, () => {
   let dovecot: Dovecot;
   let sim: FaspexSim;
   let service: ServiceProcess;
@@ -134,7 +134,7 @@ describe('run with Faspex 5 boxes: a download that died is found again by the ne
     service = startServiceProcess(['run'], env, dir.path);
     await waitFor(() => service.output().includes('running; dashboard at'), { what: 'the service to start', timeoutMs: 30_000 });
     await waitFor(async () => (await redis.hlen(`${env.QUEUE_PREFIX}:faspex5:box-status`)) === 1 || undefined, { what: 'the first sweep', timeoutMs: 30_000 });
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await service?.stop('SIGKILL');
@@ -157,7 +157,7 @@ describe('run with Faspex 5 boxes: a download that died is found again by the ne
   });
 });
 
-describe('run with Faspex 5 boxes: the mail is the trigger, one sweeper per box across processes', () => {
+describe('run with Faspex 5 boxes: the mail is the trigger, one sweeper per box across processes', { timeout: 150_000 }, () => {
   let dovecot: Dovecot;
   let sim: FaspexSim;
   let redis: Redis;
@@ -182,7 +182,7 @@ describe('run with Faspex 5 boxes: the mail is the trigger, one sweeper per box 
       await waitFor(() => s.output().includes('running; dashboard at'), { what: `service ${name} to start`, timeoutMs: 30_000 });
     }
     await waitFor(async () => (await redis.hlen(`${env.QUEUE_PREFIX}:faspex5:box-status`)) === 1 || undefined, { what: 'the first sweep', timeoutMs: 30_000 });
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all(services.map((s) => s.stop('SIGKILL')));

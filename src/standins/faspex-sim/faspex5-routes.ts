@@ -184,15 +184,23 @@ function api(req: IncomingMessage, res: Res, ctx: Faspex5RouteContext, url: URL,
     return json(res, 400, { error: 'bad_request', message: 'body must be JSON' });
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return json(res, 400, { error: 'bad_request' });
+  if (!actsForRecipient(ctx, pkg, grant, q)) return json(res, 403, { error: 'forbidden', message: 'Not authorized' });
+  json(res, 201, transferSpecJson(ctx, pkg));
+}
+
+/**
+ * Receiving a package or listing its content names the recipient entry the caller acts for
+ * (`recipient_user_id` or `recipient_workgroup_id`), else "Not authorized" (faspex5-boxes.md §4):
+ * as a user, their own entry or a box they may read (a submit-only member may do neither).
+ */
+function actsForRecipient(ctx: Faspex5RouteContext, pkg: Faspex5Package, grant: AccessGrant, q: URLSearchParams): boolean {
   const userId = q.get('recipient_user_id');
   const groupId = q.get('recipient_workgroup_id');
   const named = pkg.recipients.find((r) => (r.type === 'user' && r.id === userId) || (r.type !== 'user' && r.type !== 'external_user' && r.id === groupId));
   const mustName = pkg.recipients.some((r) => r.type !== 'external_user');
-  // as a user: their own entry, or a box they may read (a submit-only member may not download)
   const box = named && named.type !== 'user' && named.type !== 'external_user' ? ctx.state.boxes.get(named.id) : undefined;
   const mayAct = grant.kind !== 'user' || !named || (named.type === 'user' ? named.name === grant.user : box !== undefined && canRead(box, grant.user));
-  if ((mustName && !named) || !mayAct) return json(res, 403, { error: 'forbidden', message: 'Not authorized' });
-  json(res, 201, transferSpecJson(ctx, pkg));
+  return !(mustName && !named) && mayAct;
 }
 
 /**
@@ -203,7 +211,7 @@ function files(req: IncomingMessage, res: Res, ctx: Faspex5RouteContext, url: UR
   const grant = authorise(req, ctx, pkg);
   if (grant === 'unauthorized' || grant === 'expired') return json(res, 401, { error: 'unauthorized', message: 'Authentication required' });
   if (!pkg || has(pkg, ctx, 'deleted')) return json(res, 404, { error: 'not_found', message: 'Package not found' });
-  if (grant === 'forbidden' || (grant.kind === 'public' ? grant.packageId !== pkg.id : !pkg.recipients.some((r) => r.type === 'user' && r.name === grant.user))) {
+  if (grant === 'forbidden' || (grant.kind === 'public' ? grant.packageId !== pkg.id : !userSees(ctx.state, pkg, grant.user)) || !actsForRecipient(ctx, pkg, grant, url.searchParams)) {
     return json(res, 403, { error: 'forbidden', message: 'Not authorized' });
   }
   let folder = '/';
