@@ -37,6 +37,8 @@ describe('enqueue and status', () => {
         reason: null,
         progress: { bytes: null, total: null },
         folder: null,
+        waitingFor: null,
+        handoff: null,
       },
     ]);
     expect(status.stdout).not.toContain(PASSCODE);

@@ -122,7 +122,12 @@ describe('metrics from zero', () => {
   it('a fresh `run` exports every series the dashboard, the alerts and the autoscaler query', { timeout: 120_000 }, async () => {
     // one ordinary mail, read at start: the inbox then has a last-mail time, and nothing failed
     await dovecot.deliver(['From: Ann <ann@example.com>', 'To: ingest@example.com', 'Subject: lunch?', 'Message-ID: <lunch-1@example.com>', 'Date: Mon, 07 Dec 2026 03:00:00 +0000', '', 'No package here, just lunch.', ''].join('\r\n'));
-    const env = serviceEnv({ redisUrl: inject('redisUrl'), prefix: uniqueName('mzero'), dovecot, sim, dir: dir.path, dashboardPort: port });
+    // a Faspex 5 server with an API client: its missed-by-mail counter is known in advance
+    const api = sim.faspex5.addApiClient({ user: sim.credentials.username });
+    const env = serviceEnv({
+      redisUrl: inject('redisUrl'), prefix: uniqueName('mzero'), dovecot, sim, dir: dir.path, dashboardPort: port,
+      extra: { FASPEX5_CLIENTS: sim.faspex5.clientsJson(join(dir.path, 'keys'), [api]) },
+    });
     service = startServiceProcess(['run'], env, dir.path);
     await waitFor(() => service!.output().includes('running; dashboard at'), { what: 'the service to start', timeoutMs: 60_000 });
     const wanted = deployExpressions();
