@@ -9,6 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { afterRenew, holderTick, standbyWaitMs, type LeaseTimings } from './lease-policy.js';
 import type { LeaseStore } from './lease-store.js';
+import { sleep } from '../abortable-wait.js';
 
 export class LeaseLostError extends Error {
   constructor(readonly reason: string) {
@@ -151,19 +152,6 @@ export class HeldLease implements Fence {
     this.controller.abort(new LeaseLostError(reason));
     if (report) this.o.onLost?.(reason);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** A renewal that cannot answer before the bound is as good as refused: do not wait past it. */

@@ -21,6 +21,7 @@ import { createGraphReader } from './graph/graph-reader.js';
 import { imapTlsOptions } from './imap-tls.js';
 import { MailListener } from './listener.js';
 import type { Faspex5MailTrigger, MailListenerEvents, MailListenerStatus, MailListenerTuning } from './types.js';
+import { firstAbort } from '../abortable-wait.js';
 
 /** What reads one inbox while the lease is held: the IMAP listener, or the polling reader of a Graph mailbox. */
 interface InboxReader {
@@ -191,13 +192,3 @@ export class InboxRunner extends EventEmitter<InboxRunnerEvents> {
   }
 }
 
-function firstAbort(...signals: AbortSignal[]): Promise<void> {
-  return new Promise((resolve) => {
-    if (signals.some((s) => s.aborted)) return resolve();
-    const done = () => {
-      for (const s of signals) s.removeEventListener('abort', done);
-      resolve();
-    };
-    for (const s of signals) s.addEventListener('abort', done, { once: true });
-  });
-}

@@ -27,6 +27,7 @@ import { enqueueDownloads } from '../queue/producer.js';
 import type { DownloadJobData } from '../queue/queues.js';
 import { planSweep, sweepMode } from './sweep-plan.js';
 import { boxKey, type BoxStatus, type SweepStore } from './sweep-store.js';
+import { sleep } from '../abortable-wait.js';
 
 export interface BoxSweeperDeps {
   session: Faspex5Session;
@@ -182,15 +183,3 @@ export class BoxSweeper {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
