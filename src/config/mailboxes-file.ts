@@ -71,11 +71,8 @@ const passwordAuth = z
     }
   });
 
-/** OAuth2 (src/mail/imap-auth/auth-config.ts checks the combination); secrets as files or variables. */
-const oauthAuth = z
-  .strictObject({
-    method: z.literal('oauth2'),
-    provider: z.string().optional(),
+/** An Entra (or other OAuth2) app's login, as an IMAP OAuth2 mailbox and a Graph mailbox both give it. */
+const entraClientFields = {
     tenant: z.string().optional(),
     clientId: z.string().optional(),
     clientSecretFile: z.string().min(1).optional(),
@@ -83,6 +80,14 @@ const oauthAuth = z
     clientSecret: noLiteral,
     certificateFile: z.string().min(1).optional(),
     keyFile: z.string().min(1).optional(),
+};
+
+/** OAuth2 (src/mail/imap-auth/auth-config.ts checks the combination); secrets as files or variables. */
+const oauthAuth = z
+  .strictObject({
+    method: z.literal('oauth2'),
+    provider: z.string().optional(),
+    ...entraClientFields,
     tokenUrl: z.string().optional(),
     scope: z.string().optional(),
     refreshTokenFile: z.string().min(1).optional(),
@@ -139,13 +144,7 @@ const graphMailboxSchema = z
     source: z.literal('graph'),
     mailbox: byVariable('GRAPH_MAILBOX'),
     folder: byVariable('GRAPH_FOLDER').default('Inbox'),
-    tenant: z.string().optional(),
-    clientId: z.string().optional(),
-    clientSecretFile: z.string().min(1).optional(),
-    clientSecretEnv: envName.optional(),
-    clientSecret: noLiteral,
-    certificateFile: z.string().min(1).optional(),
-    keyFile: z.string().min(1).optional(),
+    ...entraClientFields,
     pollSeconds: whole(2, 3600).default(10),
     baseUrl: byVariable('GRAPH_BASE_URL').optional(),
     tokenUrl: byVariable('GRAPH_TOKEN_URL').optional(),
