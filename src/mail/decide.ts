@@ -51,8 +51,13 @@ export async function decideMail(raw: Buffer, options: DecideOptions): Promise<M
  * every mail), read by mailparser where it is not (read-mime.ts says which).
  */
 export async function readMail(raw: Buffer): Promise<MailContent> {
-  const [{ simpleParser }, { contentOfParsed }, { readMime }] = await loadParsers();
-  return readMime(raw, readMail) ?? contentOfParsed(await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, keepCidLinks: true }));
+  // only the direct reader first: `extract`, a one-shot command, loads mailparser only for a
+  // mail the direct reader does not take on
+  const { readMime } = await import('./mime/read-mime.js');
+  const direct = readMime(raw, readMail);
+  if (direct) return direct;
+  const [{ simpleParser }, { contentOfParsed }] = await loadParsers();
+  return contentOfParsed(await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, keepCidLinks: true }));
 }
 
 /** A mail from the parts an IMAP FETCH brought for its plan (mime-plan.ts), decoded in place. */

@@ -31,12 +31,13 @@ export const extractCommand: CliCommand = {
       )
       .action(async (file: string | undefined, options: Options) => {
         // loaded on use: --help and the offline commands must not pay for them
-        const [{ simpleParser }, { extractPackageLinks }, { readFile }] = await Promise.all([import('mailparser'), import('../../mail/extract/index.js'), import('node:fs/promises')]);
+        // read as the listener reads a mail (mailparser only for a structure the direct reader leaves to it)
+        const [{ readMail }, { extractPackageLinks }, { readFile }] = await Promise.all([import('../../mail/decide.js'), import('../../mail/extract/index.js'), import('node:fs/promises')]);
         const config = loadConfig(io.env, 'offline', io.cwd);
         const source = file === undefined || file === '-' ? await readAll(io.stdin) : await readFile(resolve(io.cwd, file));
-        const parsed = await simpleParser(source, { skipImageLinks: true });
+        const content = await readMail(source);
         const allowlist = io.env.FASPEX_ALLOWED_HOSTS ? config.faspex.allowedHosts : undefined;
-        const { links, warnings, damaged } = await extractPackageLinks(parsed, allowlist ? { allowlist } : {});
+        const { links, warnings, damaged } = await extractPackageLinks(content, allowlist ? { allowlist } : {});
         for (const warning of warnings) io.stderr.write(`warning: ${maskText(warning)}\n`);
         // the service records such a mail as "link damaged" and queues nothing
         if (links.length === 0) for (const reason of damaged) io.stderr.write(`link damaged: ${maskText(reason)}\n`);

@@ -3,7 +3,7 @@
  * hrefs, text URLs, then attached messages (forward-as-attachment), opened in turn. Embedded
  * messages with an inline disposition are already merged into the text and HTML.
  */
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 import type { MailContent } from '../mime/content.js';
 import { readHtml } from './html.js';
 import type { Candidate } from './select.js';
@@ -18,7 +18,10 @@ export interface Candidates {
   problems: string[];
 }
 
-/** mailparser's reading of a mail as content; its attached messages are parsed by mailparser too. */
+/**
+ * mailparser's reading of a mail as content; its attached messages are parsed by mailparser too
+ * (loaded then: a mail the direct reader took on never loads it).
+ */
 export function contentOfParsed(parsed: ParsedMail): MailContent {
   return {
     headerLines: parsed.headerLines ?? [],
@@ -26,7 +29,7 @@ export function contentOfParsed(parsed: ParsedMail): MailContent {
     html: parsed.html,
     attached: (parsed.attachments ?? [])
       .filter((a) => a.contentType?.toLowerCase() === 'message/rfc822')
-      .map((a) => async () => contentOfParsed(await simpleParser(a.content, { skipImageLinks: true }))),
+      .map((a) => async () => contentOfParsed(await (await import('mailparser')).simpleParser(a.content, { skipImageLinks: true }))),
   };
 }
 

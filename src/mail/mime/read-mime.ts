@@ -12,9 +12,9 @@
  * then lets mailparser read the message, whose tolerance for broken mail (and refusal of
  * hostile mail) is the reference.
  */
-import libmime from 'libmime';
 import { composeText, type TextLeaf } from './compose.js';
 import { headerLines, headerValue, type HeaderLine, type MailContent } from './content.js';
+import { parseHeaderValue } from './header-value.js';
 import { decodeQuotedPrintable, decodeTextPart } from './text-part.js';
 
 const MAX_NESTING = 16;
@@ -77,10 +77,10 @@ function entity(s: string, start: number, end: number, defaultType: string): Ent
 
 function parse(value: string | undefined): { value: string; params: Record<string, string> } | undefined {
   if (value === undefined) return undefined;
-  const parsed = libmime.parseHeaderValue(value);
+  const parsed = parseHeaderValue(value);
   const params: Record<string, string> = {};
-  for (const [k, v] of Object.entries(parsed.params ?? {})) if (typeof v === 'string') params[k.toLowerCase()] = v;
-  return { value: String(parsed.value ?? '').trim().toLowerCase(), params };
+  for (const [k, v] of Object.entries(parsed.params)) params[k.toLowerCase()] = v;
+  return { value: parsed.value.trim().toLowerCase(), params };
 }
 
 function walk(w: Walk, e: Entity, alternative: boolean, depth: number): boolean {

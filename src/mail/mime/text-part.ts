@@ -1,11 +1,15 @@
 /**
  * One text part's bytes as the text a reader sees: transfer decoding (base64, quoted-printable,
  * anything else as is), format=flowed unfolding (text/plain only, RFC 3676), then the charset,
- * the way mailparser does it (libmime's decoder and aliases; ASCII and UTF-8 read as UTF-8),
- * line ends made `\n`. Pure; no stream per part, which is most of what a full parse costs.
+ * the way mailparser does it (libmime's decoder and aliases, charset.ts; ASCII and UTF-8 read as
+ * UTF-8), line ends made `\n`. Pure; no stream per part, which is most of what a full parse costs.
  */
-import libmime from 'libmime';
-import { decode as decodeCharset } from 'libmime/lib/charset.js';
+
+/** loaded for format=flowed only: libmime brings the charset tables charset.ts avoids */
+let libmime: typeof Libmime | undefined;
+import { createRequire } from 'node:module';
+import type Libmime from 'libmime';
+import { decodeCharset } from './charset.js';
 
 export interface TextPartShape {
   /** text/plain or text/html */
@@ -21,6 +25,7 @@ export function decodeTextPart(body: Buffer, shape: TextPartShape): string {
   let bytes = encoding === 'base64' ? Buffer.from(body.toString('latin1'), 'base64') : encoding === 'quoted-printable' ? decodeQuotedPrintable(body.toString('latin1')) : body;
   const params = shape.params ?? {};
   if (shape.type === 'text/plain' && params.format?.trim().toLowerCase() === 'flowed') {
+    libmime ??= createRequire(import.meta.url)('libmime') as typeof Libmime;
     bytes = Buffer.from(libmime.decodeFlowed(bytes.toString('binary'), params.delsp?.trim().toLowerCase() === 'yes'), 'binary');
   }
   const charset = params.charset?.trim() || 'utf-8';
