@@ -1,15 +1,18 @@
 /**
- * Reading mail from IMAP, in two steps per chunk of UIDs: first what every mail costs little to
- * tell (uid, size, structure, header; no ENVELOPE: mailparser reads the header), then the
+ * Reading mail from IMAP, per chunk of UIDs. First what every mail costs little to tell (uid,
+ * size, date: listMails). A small mail (almost every notification) is then fetched whole
+ * (fetchWhole); a big one has its structure and header fetched (fetchMeta), then only the
  * sections the caller asks for (read-chunk.ts has mime-plan.ts pick them: inline text and
- * attached messages), each capped: a 20 MB attachment is never downloaded. Step 2 asks for many
- * mails in one FETCH: mails that need the same sections (most notifications look alike) share
- * one command, split so that no command brings more than a byte budget. Fetch iterators are
- * drained into arrays before any other command is issued: a command inside a `for await` over
- * client.fetch deadlocks imapflow. Only IMAP here: what the sections mean is mime-plan's.
+ * attached messages), each capped: a 20 MB attachment is never downloaded. Both ask for many
+ * mails in one FETCH: whole mails, and mails that need the same sections (most look alike),
+ * share one command, split so that no command brings more than a byte budget. No ENVELOPE, no
+ * BODYSTRUCTURE where it is not needed: imapflow's parsing of them cost more than the rest of
+ * the reading. Fetch iterators are drained into arrays before any other command is issued: a
+ * command inside a `for await` over client.fetch deadlocks imapflow. Only IMAP here: what the
+ * sections mean is mime-plan's.
  */
 import type { FetchMessageObject, ImapFlow, MessageStructureObject } from 'imapflow';
-import type { MessageMeta } from './types.js';
+import type { ListedMail, MessageMeta } from './types.js';
 import { uidSet } from './uid-set.js';
 
 export interface FetchedParts {
@@ -25,18 +28,50 @@ export interface PartsRequest {
   sections: readonly string[];
 }
 
-/** Step 1, for a chunk of UIDs (ascending, already filtered to > lastUid). */
+/** Step 1, for a chunk of UIDs: the ones that still exist, ascending. */
+export async function listMails(client: ImapFlow, uids: readonly number[]): Promise<ListedMail[]> {
+  const rows: FetchMessageObject[] = [];
+  for await (const row of client.fetch(uidSet(uids), { uid: true, size: true, internalDate: true }, { uid: true })) rows.push(row);
+  return rows.map((row) => ({ uid: row.uid, size: row.size, internalDate: dateOf(row.internalDate) })).sort((a, b) => a.uid - b.uid);
+}
+
+/**
+ * Small mails whole, as few FETCHes as the byte budget allows (their sizes are known), yielding
+ * each once its command completed. `raw` is undefined when the server did not deliver the mail
+ * (no row, or a refused command while the connection lives): the caller reads it alone then.
+ */
+export async function* fetchWhole<M extends ListedMail>(client: ImapFlow, mails: readonly M[], budgetBytes: number): AsyncGenerator<{ mail: M; raw: Buffer | undefined }> {
+  for (const batch of byBudget(mails.map((mail) => ({ mail, bytes: mail.size ?? budgetBytes })), budgetBytes)) {
+    const rows = new Map<number, Buffer>();
+    try {
+      for await (const row of client.fetch(uidSet(batch.map((b) => b.mail.uid)), { uid: true, source: true }, { uid: true })) if (row.source) rows.set(row.uid, row.source);
+    } catch (err) {
+      if (!client.usable) throw err;
+      rows.clear();
+    }
+    for (const { mail } of batch) yield { mail, raw: rows.get(mail.uid) };
+  }
+}
+
+/** The header block of one mail (a mail given up on is still named by it). */
+export async function fetchHeader(client: ImapFlow, uid: number): Promise<Buffer> {
+  const row = await client.fetchOne(String(uid), { uid: true, headers: true }, { uid: true });
+  return row ? row.headers ?? Buffer.alloc(0) : Buffer.alloc(0);
+}
+
+/** A big mail's structure and header, for a chunk of UIDs (ascending). */
 export async function fetchMeta(client: ImapFlow, uids: readonly number[]): Promise<MessageMeta[]> {
   const out: MessageMeta[] = [];
   const rows: FetchMessageObject[] = [];
   for await (const row of client.fetch(uidSet(uids), { uid: true, size: true, bodyStructure: true, headers: true, internalDate: true }, { uid: true })) {
     rows.push(row);
   }
-  for (const row of rows) {
-    const internalDate = row.internalDate === undefined ? undefined : new Date(row.internalDate);
-    out.push({ uid: row.uid, size: row.size, structure: row.bodyStructure, header: row.headers ?? Buffer.alloc(0), internalDate });
-  }
+  for (const row of rows) out.push({ uid: row.uid, size: row.size, structure: row.bodyStructure, header: row.headers ?? Buffer.alloc(0), internalDate: dateOf(row.internalDate) });
   return out.sort((a, b) => a.uid - b.uid);
+}
+
+function dateOf(value: Date | string | undefined): Date | undefined {
+  return value === undefined ? undefined : new Date(value);
 }
 
 /** Step 2 for one mail: the sections asked for, each capped at `maxPartBytes`. */

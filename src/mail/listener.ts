@@ -12,7 +12,7 @@ import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { retryDelayMs } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { maskText } from '../log/secrets.js';
-import { fetchMeta } from './fetch-message.js';
+import { listMails } from './fetch-message.js';
 import { refusalMessage, serverRefusal } from './imap-auth/login-refusal.js';
 import { LoginRefused, passwordSource, type ImapAuthSource, type ImapLogin } from './imap-auth/token-source.js';
 import { certificateProblem, imapTlsOptions, INSECURE_WARNING } from './imap-tls.js';
@@ -28,6 +28,7 @@ const DEFAULTS: MailListenerTuning = {
   backoffMaxMs: 30_000,
   chunkSize: 100,
   maxPartBytes: 2 * 1024 * 1024,
+  wholeMailBytes: 256 * 1024,
   batchBytes: 4 * 1024 * 1024,
   maxAttempts: 3,
   stopTimeoutMs: 10_000,
@@ -219,8 +220,8 @@ export class MailListener extends EventEmitter<MailListenerEvents> {
     if (uids.length > 0) this.emit('backlog', { count: uids.length });
     for (let i = 0; i < uids.length; i += this.tuning.chunkSize) {
       if (this.stopping) return;
-      const metas = (await fetchMeta(client, uids.slice(i, i + this.tuning.chunkSize))).filter((m) => m.uid > progress.lastUid);
-      if (!(await processChunk(this.processContext(client), metas, progress))) return;
+      const listed = (await listMails(client, uids.slice(i, i + this.tuning.chunkSize))).filter((m) => m.uid > progress.lastUid);
+      if (!(await processChunk(this.processContext(client), listed, progress))) return;
       this.emit('backlog', { count: Math.max(0, uids.length - i - this.tuning.chunkSize) });
     }
     this.lastSyncAt = new Date();

@@ -11,15 +11,15 @@ import { markHandled } from './handled-marks.js';
 import type { MailboxProgress } from './mailbox-state.js';
 import { readChunk } from './read-chunk.js';
 import { settleChunk, type DecidedMail } from './settle-chunk.js';
-import type { MessageMeta, ProcessContext } from './types.js';
+import type { ListedMail, ProcessContext } from './types.js';
 
 /** Returns false when it stopped before queuing (nothing of the chunk was marked). */
-export async function processChunk(ctx: ProcessContext, metas: readonly MessageMeta[], progress: MailboxProgress): Promise<boolean> {
-  if (metas.length === 0) return true;
+export async function processChunk(ctx: ProcessContext, listed: readonly ListedMail[], progress: MailboxProgress): Promise<boolean> {
+  if (listed.length === 0) return true;
   const { deps, state } = ctx;
   const { uidValidity } = progress;
   const mailbox = deps.imap.mailbox;
-  const mails: DecidedMail<number>[] = (await readChunk(ctx, metas, uidValidity)).map((r) => ({
+  const mails: DecidedMail<number>[] = (await readChunk(ctx, listed, uidValidity)).map((r) => ({
     key: r.meta.uid,
     id: String(r.meta.uid),
     decision: r.decision,
@@ -29,7 +29,7 @@ export async function processChunk(ctx: ProcessContext, metas: readonly MessageM
     reportExtra: { uid: r.meta.uid, uidValidity },
   }));
   if (ctx.stopping()) return false;
-  const lastUid = metas[metas.length - 1]!.uid;
+  const lastUid = listed[listed.length - 1]!.uid;
   await settleChunk(
     { enqueue: deps.enqueue, assertHeld: () => deps.fence?.assertHeld(), log: ctx.log, emit: ctx.emit, faspex5: deps.faspex5 },
     mails,

@@ -74,7 +74,14 @@ export interface MailListenerTuning {
   backoffMaxMs: number;
   chunkSize: number;
   maxPartBytes: number;
-  /** the most one FETCH of mail parts may bring (estimated from BODYSTRUCTURE); bounds memory */
+  /**
+   * A mail of at most this size is fetched whole (BODY.PEEK[]) and read by the MIME reader; a
+   * bigger one has its BODYSTRUCTURE fetched first, so that only its text parts come over. A
+   * notification is a few KB: one FETCH of whole mails costs half the CPU of BODYSTRUCTURE and
+   * header, then parts (docs/benchmarks.md, backlog).
+   */
+  wholeMailBytes: number;
+  /** the most one FETCH of mail or mail parts may bring (from RFC822.SIZE or BODYSTRUCTURE); bounds memory */
   batchBytes: number;
   /** reads of one mail that may die with the connection before it is recorded as unreadable */
   maxAttempts: number;
@@ -130,14 +137,18 @@ export interface ProcessContext {
   emit: (name: 'mail' | 'mail-failed', report: MailReport) => void;
 }
 
-/** Step 1 of reading a mail: what costs little to tell (fetch-message.ts fetchMeta). */
-export interface MessageMeta {
+/** Step 1 of reading a chunk: what every mail costs little to tell (fetch-message.ts listMails). */
+export interface ListedMail {
   uid: number;
   size: number | undefined;
-  structure: MessageStructureObject | undefined;
-  header: Buffer;
   /** INTERNALDATE: when the server received it */
   internalDate?: Date | undefined;
+}
+
+/** A mail too big to fetch whole: its structure and header, to plan which parts to fetch (fetchMeta). */
+export interface MessageMeta extends ListedMail {
+  structure: MessageStructureObject | undefined;
+  header: Buffer;
 }
 
 /** What one fetched mail means (decide.ts). */
@@ -167,7 +178,7 @@ export interface Faspex5MailTrigger {
 
 /** A mail read and decided (read-chunk.ts). */
 export interface ReadMail {
-  meta: MessageMeta;
+  meta: ListedMail;
   decision: MailDecision;
   bytesFetched: number;
 }

@@ -7,7 +7,7 @@ import { fixture, jobId, notification, startHarness, type Harness } from '../fix
 
 /**
  * The listener handles new mail per chunk of UIDs: these check the round trips per chunk (one
- * enqueue, one FETCH of parts for alike mails), that a chunk of mixed mail still ends each mail
+ * enqueue, one FETCH of the small mails whole, one of parts for alike big mails), that a chunk of mixed mail still ends each mail
  * its own way, and that the poison-mail rule still blames only the mail that kills the connection.
  */
 let h: Harness | undefined;
@@ -26,7 +26,10 @@ function uidsOf(range: SequenceString | number[] | unknown): number[] {
     });
 }
 
-/** An ImapFlow whose part fetches are recorded, and that drops its connection when one includes `killer`. */
+/**
+ * An ImapFlow whose content fetches (a small mail whole, a big one's parts) are recorded, and that
+ * drops its connection when one includes `killer`.
+ */
 function instrumented(partFetches: number[][], killer?: number): (options: ImapFlowOptions) => ImapFlow {
   return (options) => {
     const client = new ImapFlow(options);
@@ -38,13 +41,13 @@ function instrumented(partFetches: number[][], killer?: number): (options: ImapF
       throw new Error(`connection dropped while reading uid ${killer} (simulated)`);
     };
     client.fetch = ((range: SequenceString, query: FetchQueryObject, opts?: { uid?: boolean }) => {
-      if (!query.bodyParts) return fetch(range, query, opts);
+      if (!query.bodyParts && !query.source) return fetch(range, query, opts);
       partFetches.push(uidsOf(range));
       kill(uidsOf(range));
       return fetch(range, query, opts);
     }) as typeof client.fetch;
     client.fetchOne = (async (seq: SequenceString, query: FetchQueryObject, opts?: { uid?: boolean }) => {
-      if (query.bodyParts) {
+      if (query.bodyParts || query.source) {
         partFetches.push(uidsOf(seq));
         kill(uidsOf(seq));
       }
@@ -55,7 +58,7 @@ function instrumented(partFetches: number[][], killer?: number): (options: ImapF
 }
 
 describe('mail listener: a backlog is handled per chunk', () => {
-  it('queues 25 waiting mails with one enqueue and one FETCH of parts per chunk, then marks them all', async () => {
+  it('queues 25 waiting mails with one enqueue and one FETCH of their content per chunk, then marks them all', async () => {
     h = await startHarness(inject('redisUrl'), 'ml-chunks');
     for (let i = 1; i <= 25; i++) await h.dovecot.deliver(notification(500 + i));
     const calls: number[] = [];
