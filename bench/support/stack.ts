@@ -44,7 +44,7 @@ export async function startStack(label: string, extraEnv: Record<string, string>
     const prefix = uniqueName(label);
     // LOG_LEVEL stays at the service's default (info): a benchmark should pay for what a
     // deployment pays for.
-    const env = serviceEnv({ redisUrl: redis.url, prefix, dovecot, sim, dir: dir.path, extra: extraEnv });
+    const env = serviceEnv({ redisUrl: redis.url, prefix, dovecot, sim, dir: dir.path, extra: { ...extraEnv, ...benchServiceEnv() } });
     return {
       dir: dir.path,
       redis,
@@ -119,4 +119,15 @@ export function logLines(output: string, msg: RegExp): Array<{ time: number; lin
 function serviceProcess(command: string[], env: Record<string, string>, cwd: string): ServiceProcess {
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   return startServiceProcess(command, env, cwd, nodeArgs.length > 0 ? nodeArgs : 'as-installed', process.env.BENCH_BIN || undefined);
+}
+
+/** BENCH_SERVICE_ENV="NAME=value NAME=value": variables for the service under test, to compare settings in one session. */
+function benchServiceEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (process.env.BENCH_SERVICE_ENV ?? '').split(' ').filter(Boolean)) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new Error(`BENCH_SERVICE_ENV: "${pair}" is not NAME=value`);
+    out[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return out;
 }
