@@ -24,6 +24,8 @@ const DIST = join(ROOT, 'dist');
 const STAMP = join(DIST, '.build-stamp');
 const LOCK = join(DIST, '.build.lock');
 const ENTRY = join(DIST, 'src', 'cli', 'main.js');
+/** The one-shot path bundled (bundleOneShot): what bin/faspex-ingest imports first. */
+const ONE_SHOT = join(DIST, 'one-shot');
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 /** What the build reads: compiled trees (the stand-ins `demo` runs are in src/standins), the build's own config. */
 const INPUT_DIRS = ['src', 'workers'];
@@ -33,8 +35,8 @@ const ASSET_DIR = join('src', 'standins');
 const LOCK_WAIT_MS = 300_000;
 
 // Every CLI start in a checkout runs the freshness check, so it stays cheap: paths by string
-// concatenation (path.join normalises each one), a plain FNV hash instead of loading node:crypto,
-// and node:child_process only when a build really runs.
+// concatenation (path.join normalises each one), the stat listing compared as a string (no
+// node:crypto, no hash loop), and node:child_process only when a build really runs.
 const require = createRequire(import.meta.url);
 
 function walk(dir, out) {
@@ -52,23 +54,20 @@ function walk(dir, out) {
   return out;
 }
 
-/** A hash of every input's path, size and mtime: cheap (stat only) and changed by any edit. */
+/**
+ * Every input's path, size and mtime, one line each: cheap (stat only) and changed by any edit.
+ * The listing itself is the stamp, compared as one string: hashing it in JavaScript cost a
+ * checkout's CLI start more than the stats (docs/benchmarks.md, one-shot commands).
+ */
 export function fingerprint() {
   const root = ROOT.replace(/\/$/, '');
   const files = INPUT_DIRS.flatMap((d) => walk(`${root}/${d}`, [])).concat(INPUT_FILES.map((f) => `${root}/${f}`).filter((f) => existsSync(f)));
-  // two 32-bit FNV-1a lanes over "path size mtime" of every input: a change detector, not a seal
-  let a = 0x811c9dc5;
-  let b = 0x01000193;
+  let listing = `inputs-v3 ${files.length}\n`;
   for (const f of files.sort()) {
     const s = statSync(f);
-    const line = `${f.slice(root.length)}\0${s.size}\0${s.mtimeMs}\n`;
-    for (let i = 0; i < line.length; i++) {
-      const c = line.charCodeAt(i);
-      a = Math.imul(a ^ c, 0x01000193);
-      b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 13);
-    }
+    listing += `${f.slice(root.length)}\t${s.size}\t${s.mtimeMs}\n`;
   }
-  return `fnv2:${files.length}:${(a >>> 0).toString(16)}${(b >>> 0).toString(16)}`;
+  return listing.trim();
 }
 
 export function isFresh() {
@@ -107,10 +106,59 @@ export function build() {
   const code = r.status ?? 1;
   if (code === 1 || !existsSync(ENTRY)) return 1;
   copyAssets();
+  if (!recordHelp(spawnSync) || !bundleOneShot()) return 1;
   const tmp = `${STAMP}.${process.pid}`;
   writeFileSync(tmp, `${before}\n`);
   renameSync(tmp, STAMP);
   return code;
+}
+
+/**
+ * The CLI's help texts as commander prints them, for the one-shot path (src/cli/help-snapshot.ts).
+ * stdout and stderr are not a terminal here, so commander wraps at its default width.
+ */
+function recordHelp(spawnSync) {
+  rmSync(ONE_SHOT, { recursive: true, force: true });
+  mkdirSync(ONE_SHOT, { recursive: true });
+  const out = join(ONE_SHOT, 'help.json');
+  const r = spawnSync(process.execPath, [join(DIST, 'src', 'cli', 'help-snapshot.js'), out], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status === 0 && existsSync(out)) return true;
+  process.stderr.write(`faspex-ingest: recording the help texts failed (dist/src/cli/help-snapshot.js):\n${r.stderr ?? r.error}\n`);
+  return false;
+}
+
+/**
+ * src/cli/one-shot.ts and what its commands load, bundled from the compiled dist/src into a few
+ * chunks (esbuild, splitting at the dynamic imports): a one-shot command then resolves, reads and
+ * compiles a handful of files instead of ~25, and htmlparser2 only its parser (docs/benchmarks.md,
+ * one-shot commands). The other packages stay outside, loaded from node_modules as everywhere
+ * else. No module exists twice in a process: the bundle's entry decides before loading anything
+ * else whether it runs the command or leaves the process to the full CLI in dist/src
+ * (test/unit/cli-one-shot.test.ts traces the modules each path loads).
+ */
+function bundleOneShot() {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  const bundled = new Set(['htmlparser2']);
+  const external = Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies }).filter((name) => !bundled.has(name));
+  try {
+    require('esbuild').buildSync({
+      entryPoints: [join(DIST, 'src', 'cli', 'one-shot.js')],
+      outdir: ONE_SHOT,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: `node${pkg.engines.node.replace(/^>=/, '')}`,
+      external,
+      // chained to the src/ maps tsc wrote, for the commands that turn source maps on
+      sourcemap: true,
+      logLevel: 'warning',
+    });
+    return true;
+  } catch (e) {
+    process.stderr.write(`faspex-ingest: bundling the one-shot commands failed: ${e.message}\n`);
+    return false;
+  }
 }
 
 function pidAlive(pid) {

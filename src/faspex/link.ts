@@ -4,7 +4,6 @@
  * `enqueue` and the job ids. Passcodes and Faspex 5 contexts are registered as secrets here,
  * the moment they are first seen.
  */
-import { createHash } from 'node:crypto';
 import { permanent } from '../errors.js';
 import { registerSecret } from '../log/secrets.js';
 import { canonicalHost } from './allowlist.js';
@@ -164,7 +163,8 @@ function classifyFaspUrl(text: string): LinkVerdict {
   for (const secret of text.match(/[?&](?:token|cookie)=([^&]+)/gi) ?? []) registerSecret(decodeURIComponentSafe(secret.replace(/^[?&][a-z]+=/i, '')));
   // The package folder (`<uuid>.aspera-package`) names the package when present.
   const pkg = /([0-9a-f-]{8,}\.aspera-package)/i.exec(decodeURIComponentSafe(path));
-  const packageId = pkg ? pkg[1]!.replace(/\.aspera-package$/i, '') : createHash('sha256').update(`${host}${path}`).digest('hex').slice(0, 16);
+  // node:crypto on use (its load is a tenth of a one-shot command's start): most links name their package
+  const packageId = pkg ? pkg[1]!.replace(/\.aspera-package$/i, '') : process.getBuiltinModule('node:crypto').createHash('sha256').update(`${host}${path}`).digest('hex').slice(0, 16);
   return ok({ kind: 'fasp-url', url: text, server: host, baseUrl: '', packageId });
 }
 

@@ -7,7 +7,7 @@ import { tempDir } from '../support/temp.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const COPIED = ['src', 'workers', 'bin', join('test', 'support'), join('scripts', 'build.mjs'), 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
-const MAIN = join('src', 'cli', 'main.ts');
+const MAIN = join('src', 'cli', 'program.ts');
 
 interface Run {
   code: number;

@@ -5,7 +5,7 @@
  * and --prefer-offline keep the install from downloading again what the checkout already has.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +52,9 @@ describe('the npm package', () => {
   it('holds the compiled program and the demo, and no tests, benchmarks, sources or images', () => {
     expect(files).toContain('bin/faspex-ingest');
     expect(files).toContain('dist/src/cli/main.js');
+    // the one-shot commands' bundle and the help texts recorded by the build
+    expect(files).toContain('dist/one-shot/one-shot.js');
+    expect(files).toContain('dist/one-shot/help.json');
     expect(files).toContain('dist/src/standins/fake-ascp/ascp');
     expect(files).toContain('dist/src/standins/dovecot/dovecot.conf.template');
     expect(files).toContain('README.md');
@@ -70,7 +73,7 @@ describe('the npm package', () => {
     expect(readdirSync(installed).sort()).not.toContain('src');
   });
 
-  it('answers --help and fasp-url from any folder', async () => {
+  it('answers --help, fasp-url and extract from any folder', async () => {
     const help = await run(bin, ['--help'], { cwd: elsewhere, env: userEnv() });
     expect(help.stderr).toBe('');
     expect(help.code).toBe(0);
@@ -79,6 +82,12 @@ describe('the npm package', () => {
     expect(url.stderr).toBe('');
     expect(url.code).toBe(0);
     expect(JSON.parse(url.stdout)).toMatchObject({ remote_host: 'faspex.example.com', remote_user: 'xfer', ssh_port: 33001, token: '***' });
+    // the bundle finds the installed package's own dependencies (a Shift_JIS part loads libmime)
+    const mail = join(elsewhere, 'notification.eml');
+    const link = 'https://faspex.example.com/aspera/faspex/external_deliveries/7?passcode=0123456789abcdef0123456789abcdef01234567';
+    writeFileSync(mail, `From: a@b.example\r\nSubject: x\r\nContent-Type: text/plain; charset=shift_jis\r\n\r\n${link}\r\n`);
+    const extract = await run(bin, ['extract', '--show-secrets', mail], { cwd: elsewhere, env: userEnv() });
+    expect(extract).toEqual({ code: 0, stdout: `${JSON.stringify({ url: link, kind: 'faspex4-external' })}\n`, stderr: '' });
   }, 120_000);
 
   it('runs demo --exit to its three packages from any folder', async () => {

@@ -5,9 +5,9 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config/config.js';
 import { maskText } from '../../log/secrets.js';
-import type { CliCommand } from '../command.js';
+import type { CliCommand, CliIo } from '../command.js';
 
-interface Options {
+export interface ExtractOptions {
   showSecrets?: boolean;
 }
 
@@ -29,25 +29,28 @@ export const extractCommand: CliCommand = {
           'copy in the message: "link damaged") go to standard error.',
         ].join('\n'),
       )
-      .action(async (file: string | undefined, options: Options) => {
-        // loaded on use: --help and the offline commands must not pay for them
-        // read as the listener reads a mail (mailparser only for a structure the direct reader leaves to it)
-        const [{ readMail }, { extractPackageLinks }, { readFile }] = await Promise.all([import('../../mail/decide.js'), import('../../mail/extract/index.js'), import('node:fs/promises')]);
-        const config = loadConfig(io.env, 'offline', io.cwd);
-        const source = file === undefined || file === '-' ? await readAll(io.stdin) : await readFile(resolve(io.cwd, file));
-        const content = await readMail(source);
-        const allowlist = io.env.FASPEX_ALLOWED_HOSTS ? config.faspex.allowedHosts : undefined;
-        const { links, warnings, damaged } = await extractPackageLinks(content, allowlist ? { allowlist } : {});
-        for (const warning of warnings) io.stderr.write(`warning: ${maskText(warning)}\n`);
-        // the service records such a mail as "link damaged" and queues nothing
-        if (links.length === 0) for (const reason of damaged) io.stderr.write(`link damaged: ${maskText(reason)}\n`);
-        for (const link of links) {
-          const url = options.showSecrets ? link.url : maskText(link.url);
-          io.stdout.write(`${JSON.stringify({ url, kind: link.kind })}\n`);
-        }
-      });
+      .action((file: string | undefined, options: ExtractOptions) => extract(file, options, io));
   },
 };
+
+/** The command's work, also run by the one-shot path (one-shot.ts) without commander. */
+export async function extract(file: string | undefined, options: ExtractOptions, io: CliIo): Promise<void> {
+  // loaded on use: --help and the offline commands must not pay for them. Read as the listener
+  // reads a mail: mailparser loads only for a structure the direct reader leaves to it.
+  const [{ readMail }, { extractPackageLinks }, { readFile }] = await Promise.all([import('../../mail/decide.js'), import('../../mail/extract/index.js'), import('node:fs/promises')]);
+  const config = loadConfig(io.env, 'offline', io.cwd);
+  const source = file === undefined || file === '-' ? await readAll(io.stdin) : await readFile(resolve(io.cwd, file));
+  const content = await readMail(source);
+  const allowlist = io.env.FASPEX_ALLOWED_HOSTS ? config.faspex.allowedHosts : undefined;
+  const { links, warnings, damaged } = await extractPackageLinks(content, allowlist ? { allowlist } : {});
+  for (const warning of warnings) io.stderr.write(`warning: ${maskText(warning)}\n`);
+  // the service records such a mail as "link damaged" and queues nothing
+  if (links.length === 0) for (const reason of damaged) io.stderr.write(`link damaged: ${maskText(reason)}\n`);
+  for (const link of links) {
+    const url = options.showSecrets ? link.url : maskText(link.url);
+    io.stdout.write(`${JSON.stringify({ url, kind: link.kind })}\n`);
+  }
+}
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -4,7 +4,7 @@
  */
 import { environmentWithDotenv, loadConfig } from '../../config/config.js';
 import { parseFaspUrl } from '../../fasp/fasp-url.js';
-import type { CliCommand } from '../command.js';
+import type { CliCommand, CliIo } from '../command.js';
 import { checkFormat, renderTransfer, withTransferOutputOptions, type TransferOutputOptions } from '../transfer-output.js';
 
 const EXAMPLE = "'faspe://faspex@fx.example.com:33001/pkg.aspera-package/PKG%20-%20report?token=...&port=33001&policy=fair&targetrate=100000&enc=aes128'";
@@ -35,10 +35,13 @@ export const faspUrlCommand: CliCommand = {
           `  faspex-ingest fasp-url --format shell --to /srv/downloads ${EXAMPLE}`,
         ].join('\n'),
       )
-      .action((url: string, options: TransferOutputOptions) => {
-        checkFormat(options);
-        const config = loadConfig(environmentWithDotenv(io.env, io.cwd), 'offline', io.cwd);
-        io.stdout.write(`${renderTransfer(parseFaspUrl(url), options, config, io.cwd)}\n`);
-      });
+      .action((url: string, options: TransferOutputOptions) => faspUrl(url, options, io));
   },
 };
+
+/** The command's work, also run by the one-shot path (one-shot.ts) without commander. */
+export function faspUrl(url: string, options: TransferOutputOptions, io: CliIo): void {
+  checkFormat(options);
+  const config = loadConfig(environmentWithDotenv(io.env, io.cwd), 'offline', io.cwd);
+  io.stdout.write(`${renderTransfer(parseFaspUrl(url), options, config, io.cwd)}\n`);
+}
