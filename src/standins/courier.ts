@@ -42,7 +42,11 @@ export interface Courier {
   readonly imapPort: number;
   readonly user: string;
   readonly password: string;
-  /** deliver as a Maildir MDA does: write in tmp/, rename into new/ */
+  /**
+   * deliver as a Maildir MDA does: write in tmp/, rename into new/, with the local newline (a
+   * Maildir file holds LF lines; Courier adds the CR when it serves the mail, so a CRLF file
+   * would come out with CR CR LF, which no MDA writes)
+   */
   deliver(message: string | Buffer): Promise<void>;
   /** end every IMAP session, as a server dropping its connections */
   kick(): Promise<void>;
@@ -127,7 +131,8 @@ export async function startCourier(options: CourierOptions = {}): Promise<Courie
     async deliver(message) {
       const name = `${Date.now()}.M${process.pid}P${++seq}.faspex-ingest-test`;
       const tmp = join(home, 'Maildir', 'tmp', name);
-      writeFileSync(tmp, message);
+      const bytes = typeof message === 'string' ? Buffer.from(message, 'utf8') : message;
+      writeFileSync(tmp, Buffer.from(bytes.toString('latin1').replace(/\r\n/g, '\n'), 'latin1'));
       renameSync(tmp, join(home, 'Maildir', 'new', name));
     },
     kick: endSessions,
