@@ -17,7 +17,7 @@ import { refusalMessage, serverRefusal } from './imap-auth/login-refusal.js';
 import { LoginRefused, passwordSource, type ImapAuthSource, type ImapLogin } from './imap-auth/token-source.js';
 import { certificateProblem, imapTlsOptions, INSECURE_WARNING } from './imap-tls.js';
 import { MailboxState, mailboxKey, type MailboxProgress } from './mailbox-state.js';
-import { processChunk } from './process-mail.js';
+import { readImapChunk, settleImapChunk, type ReadImapChunk } from './process-mail.js';
 import type { MailListenerDeps, MailListenerEvents, MailListenerStatus, MailListenerTuning, ProcessContext } from './types.js';
 
 export type { EnqueueItem, MailListenerDeps, MailListenerEvents, MailListenerStatus, MailListenerTuning, MailReport } from './types.js';
@@ -218,14 +218,33 @@ export class MailListener extends EventEmitter<MailListenerEvents> {
     const found = await client.search({ uid: `${progress.lastUid + 1}:*` }, { uid: true });
     const uids = (found || []).filter((u) => u > progress.lastUid).sort((a, b) => a - b);
     if (uids.length > 0) this.emit('backlog', { count: uids.length });
-    for (let i = 0; i < uids.length; i += this.tuning.chunkSize) {
-      if (this.stopping) return;
-      const listed = (await listMails(client, uids.slice(i, i + this.tuning.chunkSize))).filter((m) => m.uid > progress.lastUid);
-      if (!(await processChunk(this.processContext(client), listed, progress))) return;
-      this.emit('backlog', { count: Math.max(0, uids.length - i - this.tuning.chunkSize) });
+    const ctx = this.processContext(client);
+    const { chunkSize } = this.tuning;
+    const readAt = (i: number) => this.readAhead(ctx, uids.slice(i, i + chunkSize), progress.uidValidity);
+    // The next chunk is read from IMAP while this one is queued in Redis: each waits on its own
+    // server, not on the other. Chunks still settle one after another, in UID order.
+    let next = uids.length > 0 ? readAt(0) : undefined;
+    try {
+      for (let i = 0; next; i += chunkSize) {
+        const chunk = await next;
+        next = i + chunkSize < uids.length && !ctx.stopping() ? readAt(i + chunkSize) : undefined;
+        if (chunk && !(await settleImapChunk(ctx, chunk, progress))) return;
+        this.emit('backlog', { count: Math.max(0, uids.length - i - chunkSize) });
+      }
+    } finally {
+      // A sync that ends early (stopping, a failed enqueue) lets its read-ahead finish first: no
+      // read of this connection may run on into a reconnect or the next sync.
+      await next?.catch(() => undefined);
     }
     this.lastSyncAt = new Date();
     this.emit('synced', { lastUid: progress.lastUid });
+  }
+
+  /** Lists and reads a chunk; the promise never rejects unobserved (it is awaited later, or dropped on a throw). */
+  private readAhead(ctx: ProcessContext, uids: readonly number[], uidValidity: string): Promise<ReadImapChunk | undefined> {
+    const read = (async () => readImapChunk(ctx, (await listMails(ctx.client, uids)).filter((m) => m.uid > this.progress!.lastUid), uidValidity))();
+    read.catch(() => undefined);
+    return read;
   }
 
   private processContext(client: ImapFlow): ProcessContext {

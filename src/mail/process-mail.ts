@@ -1,6 +1,6 @@
 /**
- * One IMAP chunk of mails, start to finish: read and decide every mail (read-chunk.ts), then the
- * source-independent settling (settle-chunk.ts: ONE enqueue, the fenced commit, the marks, the
+ * One IMAP chunk of mails, in two halves the listener overlaps (the next chunk is read while this
+ * one settles): read and decide every mail (read-chunk.ts), then the source-independent settling (settle-chunk.ts: ONE enqueue, the fenced commit, the marks, the
  * reports) with IMAP's two hooks: the commit is ONE transaction for the skipped records and the
  * progress past the chunk (mailbox-state.ts); the marks are one STORE per outcome and one MOVE
  * (handled-marks.ts). An unreadable or refused mail is recorded and skipped (never retried
@@ -13,13 +13,18 @@ import { readChunk } from './read-chunk.js';
 import { settleChunk, type DecidedMail } from './settle-chunk.js';
 import type { ListedMail, ProcessContext } from './types.js';
 
-/** Returns false when it stopped before queuing (nothing of the chunk was marked). */
-export async function processChunk(ctx: ProcessContext, listed: readonly ListedMail[], progress: MailboxProgress): Promise<boolean> {
-  if (listed.length === 0) return true;
-  const { deps, state } = ctx;
-  const { uidValidity } = progress;
-  const mailbox = deps.imap.mailbox;
-  const mails: DecidedMail<number>[] = (await readChunk(ctx, listed, uidValidity)).map((r) => ({
+/** A chunk read and decided, waiting to be settled. */
+export interface ReadImapChunk {
+  mails: DecidedMail<number>[];
+  /** the chunk's highest listed UID: the progress once it is settled */
+  lastUid: number;
+}
+
+/** Reads and decides every listed mail of a chunk (undefined: nothing listed). Throws when the connection died. */
+export async function readImapChunk(ctx: ProcessContext, listed: readonly ListedMail[], uidValidity: string): Promise<ReadImapChunk | undefined> {
+  if (listed.length === 0) return undefined;
+  const mailbox = ctx.deps.imap.mailbox;
+  const mails = (await readChunk(ctx, listed, uidValidity)).map((r): DecidedMail<number> => ({
     key: r.meta.uid,
     id: String(r.meta.uid),
     decision: r.decision,
@@ -28,11 +33,18 @@ export async function processChunk(ctx: ProcessContext, listed: readonly ListedM
     origin: { type: 'mail', mailbox, uid: r.meta.uid, uidValidity },
     reportExtra: { uid: r.meta.uid, uidValidity },
   }));
+  return { mails, lastUid: listed[listed.length - 1]!.uid };
+}
+
+/** Queues, commits and marks a chunk read by readImapChunk. Returns false when it stopped before queuing (nothing of the chunk was marked). */
+export async function settleImapChunk(ctx: ProcessContext, chunk: ReadImapChunk, progress: MailboxProgress): Promise<boolean> {
   if (ctx.stopping()) return false;
-  const lastUid = listed[listed.length - 1]!.uid;
+  const { deps, state } = ctx;
+  const { uidValidity } = progress;
+  const { lastUid } = chunk;
   await settleChunk(
     { enqueue: deps.enqueue, assertHeld: () => deps.fence?.assertHeld(), log: ctx.log, emit: ctx.emit, faspex5: deps.faspex5 },
-    mails,
+    chunk.mails,
     {
       commit: async (skipped) => {
         const at = new Date().toISOString();
