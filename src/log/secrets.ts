@@ -85,12 +85,15 @@ function maskRegistered(text: string): string {
   return last === 0 ? text : out + text.slice(last);
 }
 
+const AUTH_WORD = /authorization/i;
+
 export function maskText(text: string): string {
-  const out = text
-    .replace(SECRET_QUERY, `$1${MASK}`)
-    .replace(AUTH_HEADER, `$1${MASK}`)
-    .replace(ENV_ASSIGN, `$1${MASK}`)
-    .replace(URL_USERINFO, `$1$2:${MASK}@`);
+  // Each shape has a character it cannot match without; a string that has none of them (most
+  // logged strings) skips the regex, which allocates even when it replaces nothing.
+  let out = text;
+  if (out.includes('=')) out = out.replace(SECRET_QUERY, `$1${MASK}`).replace(ENV_ASSIGN, `$1${MASK}`);
+  if (AUTH_WORD.test(out)) out = out.replace(AUTH_HEADER, `$1${MASK}`);
+  if (out.includes('@')) out = out.replace(URL_USERINFO, `$1$2:${MASK}@`);
   return maskRegistered(out);
 }
 
@@ -98,18 +101,32 @@ export function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key);
 }
 
-/** A copy of `value` with secret-named fields replaced and every string masked. */
+/**
+ * `value` with secret-named fields replaced and every string masked: a copy wherever something
+ * was replaced, the same array or object where nothing was (every log line passes through here,
+ * and most have nothing to mask). `value` itself is never changed.
+ */
 export function maskDeep<T>(value: T, depth = 0): T {
   if (depth > 12) return value;
   if (typeof value === 'string') return maskText(value) as T;
-  if (Array.isArray(value)) return value.map((v) => maskDeep(v, depth + 1)) as T;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const masked = maskDeep(value[i] as unknown, depth + 1);
+      if (masked !== value[i]) (out ??= value.slice())[i] = masked;
+    }
+    return (out ?? value) as T;
+  }
   if (value instanceof Error) return maskError(value) as T;
   if (value && typeof value === 'object' && isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] = isSecretKey(k) && v !== null && v !== undefined && v !== '' ? MASK : maskDeep(v, depth + 1);
+    let out: Record<string, unknown> | undefined;
+    for (const k in value) {
+      if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
+      const v = (value as Record<string, unknown>)[k];
+      const masked = isSecretKey(k) && v !== null && v !== undefined && v !== '' ? MASK : maskDeep(v, depth + 1);
+      if (masked !== v) (out ??= { ...(value as Record<string, unknown>) })[k] = masked;
     }
-    return out as T;
+    return (out ?? value) as T;
   }
   return value;
 }
