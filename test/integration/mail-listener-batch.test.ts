@@ -30,7 +30,7 @@ function uidsOf(range: SequenceString | number[] | unknown): number[] {
  * An ImapFlow whose content fetches (a small mail whole, a big one's parts) are recorded, and that
  * drops its connection when one includes `killer`.
  */
-function instrumented(partFetches: number[][], killer?: number): (options: ImapFlowOptions) => ImapFlow {
+function instrumented(partFetches: number[][], killer?: number, onContentFetch?: (uids: number[]) => void): (options: ImapFlowOptions) => ImapFlow {
   return (options) => {
     const client = new ImapFlow(options);
     const fetch = client.fetch.bind(client);
@@ -43,6 +43,7 @@ function instrumented(partFetches: number[][], killer?: number): (options: ImapF
     client.fetch = ((range: SequenceString, query: FetchQueryObject, opts?: { uid?: boolean }) => {
       if (!query.bodyParts && !query.source) return fetch(range, query, opts);
       partFetches.push(uidsOf(range));
+      onContentFetch?.(uidsOf(range));
       kill(uidsOf(range));
       return fetch(range, query, opts);
     }) as typeof client.fetch;
@@ -161,5 +162,39 @@ describe('mail listener: a backlog is handled per chunk', () => {
     expect(await h.jobIds()).toEqual([701, 702, 704, 705].map(jobId).sort());
     expect(await listener.state.skipped()).toMatchObject([{ uid: 3, kind: 'unreadable' }]);
     expect(await h.redis.hlen(`${listener.state.key}:attempts`)).toBe(0);
+  });
+
+  it('reads the next chunk from IMAP while this one is being queued in Redis', async () => {
+    h = await startHarness(inject('redisUrl'), 'ml-overlap');
+    for (let i = 1; i <= 20; i++) await h.dovecot.deliver(notification(800 + i));
+    const partFetches: number[][] = [];
+    let secondChunkFetched!: () => void;
+    const secondChunk = new Promise<void>((resolve) => (secondChunkFetched = resolve));
+    const order: string[] = [];
+    const queue = h.queue;
+    const listener = h.newListener({
+      tuning: { chunkSize: 10 },
+      createClient: instrumented(partFetches, undefined, (uids) => {
+        if (uids.includes(11)) {
+          order.push('fetch 11-20');
+          secondChunkFetched();
+        }
+      }),
+      enqueue: async (items: EnqueueItem[]): Promise<EnqueueResult[]> => {
+        const first = items.some((i) => i.source.uid === 1);
+        // the first chunk's jobs are held back until the second chunk is being read: a listener
+        // that read one chunk at a time would wait here for ever (and the reports never come)
+        if (first) await secondChunk;
+        order.push(first ? 'enqueue 1-10' : 'enqueue 11-20');
+        return enqueueDownloads(queue, items, { attempts: 1 });
+      },
+    });
+    listener.start();
+    const reports = await h.waitForReports(20);
+    expect(order).toEqual(['fetch 11-20', 'enqueue 1-10', 'enqueue 11-20']);
+    // still settled in UID order, each chunk's progress after its own jobs
+    expect(reports.map((r) => r.uid)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(await h.jobIds()).toEqual(Array.from({ length: 20 }, (_, i) => jobId(801 + i)).sort());
+    await waitFor(async () => (await h!.redis.hget(listener.state.key, 'lastUid')) === '20', { what: 'progress at 20' });
   });
 });
