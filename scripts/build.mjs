@@ -128,32 +128,39 @@ function recordHelp(spawnSync) {
 }
 
 /**
- * src/cli/one-shot.ts and what its commands load, bundled from the compiled dist/src into a few
- * chunks (esbuild, splitting at the dynamic imports): a one-shot command then resolves, reads and
- * compiles a handful of files instead of ~25, and htmlparser2 only its parser (docs/benchmarks.md,
- * one-shot commands). The other packages stay outside, loaded from node_modules as everywhere
- * else. No module exists twice in a process: the bundle's entry decides before loading anything
- * else whether it runs the command or leaves the process to the full CLI in dist/src
- * (test/unit/cli-one-shot.test.ts traces the modules each path loads).
+ * The one-shot path bundled (esbuild): src/cli/one-shot.ts alone, and for each of its commands
+ * one file with all it loads (one-shot-fasp-url.ts, one-shot-extract.ts; htmlparser2's parser
+ * tree-shaken in). A one-shot command then resolves, reads and compiles three files instead of
+ * ~25 (each ESM resolution costs a realpath), see docs/benchmarks.md, one-shot commands. The
+ * other packages stay outside, loaded from node_modules as everywhere else; an external one a
+ * bundle imports statically would load at its start (esbuild hoists it), so the test below
+ * refuses any. No module exists twice in a process: one-shot.js decides before loading anything
+ * whether it runs a command (one bundle, nothing of dist/src) or leaves the process to the full
+ * CLI in dist/src (test/unit/cli-one-shot.test.ts traces the modules each path loads).
  */
 function bundleOneShot() {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   const bundled = new Set(['htmlparser2']);
   const external = Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies }).filter((name) => !bundled.has(name));
+  const common = {
+    outdir: ONE_SHOT,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: `node${pkg.engines.node.replace(/^>=/, '')}`,
+    // chained to the src/ maps tsc wrote, for the commands that turn source maps on
+    sourcemap: true,
+    logLevel: 'warning',
+    metafile: true,
+  };
+  const cli = join(DIST, 'src', 'cli');
   try {
-    require('esbuild').buildSync({
-      entryPoints: [join(DIST, 'src', 'cli', 'one-shot.js')],
-      outdir: ONE_SHOT,
-      bundle: true,
-      splitting: true,
-      format: 'esm',
-      platform: 'node',
-      target: `node${pkg.engines.node.replace(/^>=/, '')}`,
-      external,
-      // chained to the src/ maps tsc wrote, for the commands that turn source maps on
-      sourcemap: true,
-      logLevel: 'warning',
-    });
+    const esbuild = require('esbuild');
+    // the entry: its command bundles stay separate files, imported on use
+    esbuild.buildSync({ ...common, entryPoints: [join(cli, 'one-shot.js')], external: ['./one-shot-*.js'] });
+    const commands = esbuild.buildSync({ ...common, entryPoints: [join(cli, 'one-shot-fasp-url.js'), join(cli, 'one-shot-extract.js')], external });
+    const eager = Object.entries(commands.metafile.outputs).flatMap(([file, out]) => out.imports.filter((i) => i.external && i.kind === 'import-statement' && !i.path.startsWith('node:') && i.path !== 'libmime/lib/charsets.js').map((i) => `${relative(DIST, file)} imports ${i.path}`));
+    if (eager.length > 0) throw new Error(`a package would load at every start of the command: ${eager.join(', ')}`);
     return true;
   } catch (e) {
     process.stderr.write(`faspex-ingest: bundling the one-shot commands failed: ${e.message}\n`);

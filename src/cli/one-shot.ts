@@ -65,13 +65,13 @@ export function oneShot(argv: readonly string[], io: CliIo, snapshot: () => Help
     if (!parsed || parsed.positional.length !== 1) return undefined;
     const { format, to, showSecrets } = parsed.values;
     const options = { format: typeof format === 'string' ? format : 'transfer-spec', ...(typeof to === 'string' ? { to } : {}), ...(showSecrets ? { showSecrets: true } : {}) };
-    return () => runCommand(io, async () => (await import('./commands/fasp-url.js')).faspUrl(parsed.positional[0]!, options, io));
+    return () => runCommand(io, () => import('./one-shot-fasp-url.js'), (m) => m.faspUrl(parsed.positional[0]!, options, io));
   }
   if (command === 'extract') {
     const parsed = parseArgs(rest, EXTRACT_OPTIONS);
     if (!parsed || parsed.positional.length > 1) return undefined;
     const options = parsed.values.showSecrets ? { showSecrets: true } : {};
-    return () => runCommand(io, async () => (await import('./commands/extract.js')).extract(parsed.positional[0], options, io));
+    return () => runCommand(io, () => import('./one-shot-extract.js'), (m) => m.extract(parsed.positional[0], options, io));
   }
   return undefined;
 }
@@ -100,14 +100,15 @@ function help(argv: readonly string[], io: CliIo, snapshot: HelpSnapshot | undef
   };
 }
 
-async function runCommand(io: CliIo, work: () => Promise<void> | void): Promise<number> {
+async function runCommand<M extends { reportFailure: (err: unknown, io: CliIo) => number }>(io: CliIo, load: () => Promise<M>, work: (m: M) => Promise<void> | void): Promise<number> {
+  const m = await load();
   try {
-    await work();
+    await work(m);
     // EXIT.ok, written out: this entry imports no other module, so that handing a command to the
     // full CLI loads nothing of the bundle besides it (test/unit/cli-one-shot.test.ts)
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    return (await import('./failure.js')).reportFailure(err, io);
+    return m.reportFailure(err, io);
   }
 }
 

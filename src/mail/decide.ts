@@ -56,7 +56,7 @@ export async function readMail(raw: Buffer): Promise<MailContent> {
   const { readMime } = await import('./mime/read-mime.js');
   const direct = readMime(raw, readMail);
   if (direct) return direct;
-  const [{ simpleParser }, { contentOfParsed }] = await loadParsers();
+  const [{ simpleParser }, { contentOfParsed }] = await Promise.all([import('mailparser'), import('./extract/index.js')]);
   return contentOfParsed(await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, keepCidLinks: true }));
 }
 

@@ -4,8 +4,16 @@
  * for From), so a job's source and the sender policy see the same values whichever reader read
  * the mail. The first field of each wins, as in mailparser.
  */
-import libmime from 'libmime';
+import { createRequire } from 'node:module';
+import type Libmime from 'libmime';
 import type { HeaderLine } from './content.js';
+
+/**
+ * Required on first use, the CommonJS copy mailparser loads too: a static import would make the
+ * one-shot `extract` bundle load libmime and its charset tables at every start (scripts/build.mjs).
+ */
+let loaded: typeof Libmime | undefined;
+const libmime = (): typeof Libmime => (loaded ??= createRequire(import.meta.url)('libmime') as typeof Libmime);
 
 export interface MailFacts {
   messageId?: string;
@@ -33,14 +41,14 @@ export function mailFacts(lines: readonly HeaderLine[], parseAddress: ParseAddre
 function value(lines: readonly HeaderLine[], key: string): string | undefined {
   const line = lines.find((l) => l.key === key)?.line;
   if (line === undefined) return undefined;
-  const decoded = String(libmime.decodeHeader(line)?.value ?? '').trim();
+  const decoded = String(libmime().decodeHeader(line)?.value ?? '').trim();
   return Buffer.from(decoded, 'binary').toString();
 }
 
 function words(text: string | undefined): string | undefined {
   if (!text) return undefined;
   try {
-    return libmime.decodeWords(text);
+    return libmime().decodeWords(text);
   } catch {
     return text;
   }
