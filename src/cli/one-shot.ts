@@ -78,12 +78,17 @@ export function oneShot(argv: readonly string[], io: CliIo, snapshot: () => Help
 
 /** oneShot for this process's own argv and streams, as bin/faspex-ingest starts it. */
 export function oneShotOfProcess(argv: readonly string[]): OneShot | undefined {
+  // the streams are made on first use: most runs write to one of them only, and none reads
+  // stdin but `extract` without a file
   return oneShot(argv, {
     env: process.env,
     cwd: process.cwd(),
-    stdout: process.stdout,
-    stderr: process.stderr,
-    // a stream made on first use: only `extract` without a file reads it
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
     get stdin() {
       return process.stdin;
     },
@@ -92,7 +97,7 @@ export function oneShotOfProcess(argv: readonly string[]): OneShot | undefined {
 
 function help(argv: readonly string[], io: CliIo, snapshot: HelpSnapshot | undefined): OneShot | undefined {
   const recorded = snapshot && Object.hasOwn(snapshot, helpKey(argv)) ? snapshot[helpKey(argv)] : undefined;
-  if (!recorded || !helpWidthIsDefault(io.stdout) || !helpWidthIsDefault(io.stderr)) return undefined;
+  if (!recorded || (recorded.stdout && !helpWidthIsDefault(io.stdout)) || (recorded.stderr && !helpWidthIsDefault(io.stderr))) return undefined;
   return async () => {
     if (recorded.stdout) io.stdout.write(recorded.stdout);
     if (recorded.stderr) io.stderr.write(recorded.stderr);

@@ -2,6 +2,7 @@
  * `extract [FILE.eml | -]`: the package links the listener would queue for one message, offline.
  * For checking a notification (or a gateway-mangled forward of one) before relying on it.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config/config.js';
 import { maskText } from '../../log/secrets.js';
@@ -37,9 +38,10 @@ export const extractCommand: CliCommand = {
 export async function extract(file: string | undefined, options: ExtractOptions, io: CliIo): Promise<void> {
   // loaded on use: --help and the offline commands must not pay for them. Read as the listener
   // reads a mail: mailparser loads only for a structure the direct reader leaves to it.
-  const [{ readMail }, { extractPackageLinks }, { readFile }] = await Promise.all([import('../../mail/decide.js'), import('../../mail/extract/index.js'), import('node:fs/promises')]);
+  const [{ readMail }, { extractPackageLinks }] = await Promise.all([import('../../mail/decide.js'), import('../../mail/extract/index.js')]);
   const config = loadConfig(io.env, 'offline', io.cwd);
-  const source = file === undefined || file === '-' ? await readAll(io.stdin) : await readFile(resolve(io.cwd, file));
+  // one file, read whole either way: node:fs is loaded already, node:fs/promises would load for it
+  const source = file === undefined || file === '-' ? await readAll(io.stdin) : readFileSync(resolve(io.cwd, file));
   const content = await readMail(source);
   const allowlist = io.env.FASPEX_ALLOWED_HOSTS ? config.faspex.allowedHosts : undefined;
   const { links, warnings, damaged } = await extractPackageLinks(content, allowlist ? { allowlist } : {});
