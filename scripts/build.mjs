@@ -71,7 +71,7 @@ export function fingerprint() {
 }
 
 export function isFresh() {
-  if (!existsSync(ENTRY)) return false;
+  if (!existsSync(ENTRY) || !existsSync(join(ONE_SHOT, 'one-shot.js'))) return false;
   try {
     return readFileSync(STAMP, 'utf8').trim() === fingerprint();
   } catch {
