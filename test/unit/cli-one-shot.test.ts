@@ -7,7 +7,7 @@
  * nothing of the bundle but its entry.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -188,6 +188,20 @@ describe('through bin/faspex-ingest', () => {
     expect(badFormat).toMatchObject({ code: 2, stdout: '' });
     expect(badFormat.stderr).toBe((await full(['fasp-url', URL_, '--format', 'nope'])).stderr);
     for (const r of [badPort, badFormat]) expect(ours(r.modules, 'dist/one-shot/')).toEqual(['one-shot.js', 'one-shot-fasp-url.js']);
+  }, 90_000);
+
+  it('extract of a mail the direct reader leaves to mailparser: mailparser loads from node_modules', async () => {
+    const link = 'https://faspex.example.com/aspera/faspex/external_deliveries/7?passcode=0123456789abcdef0123456789abcdef01234567&expiration=MjAyOS0wNi0xNlQwODozMjozN1o=';
+    const mail = join(dir.path, 'no-boundary.eml');
+    // nested deeper than the direct reader goes (read-mime.ts MAX_NESTING)
+    let body = `Content-Type: text/plain\r\n\r\n${link}\r\n`;
+    for (let depth = 0; depth < 18; depth++) body = `Content-Type: multipart/mixed; boundary=b${depth}\r\n\r\n--b${depth}\r\n${body}--b${depth}--\r\n`;
+    writeFileSync(mail, `From: a@b.example\r\nSubject: x\r\n${body}`);
+    const r = await runTraced(['extract', '--show-secrets', mail]);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual(await full(['extract', '--show-secrets', mail]));
+    expect(r.stdout).toContain('external_deliveries/7');
+    expect(r.modules.some((m) => m.includes('/node_modules/mailparser/'))).toBe(true);
+    expect(ours(r.modules, 'dist/src/')).toEqual([]);
   }, 90_000);
 
   it('a command it hands on runs in dist/src, with nothing of the bundle but its entry', async () => {
