@@ -17,7 +17,7 @@ import { refusalMessage, serverRefusal } from './imap-auth/login-refusal.js';
 import { LoginRefused, passwordSource, type ImapAuthSource, type ImapLogin } from './imap-auth/token-source.js';
 import { certificateProblem, imapTlsOptions, INSECURE_WARNING } from './imap-tls.js';
 import { MailboxState, mailboxKey, type MailboxProgress } from './mailbox-state.js';
-import { readImapChunk, settleImapChunk, type ReadImapChunk } from './process-mail.js';
+import { readImapChunk, secureImapChunk, type ReadImapChunk } from './process-mail.js';
 import type { MailListenerDeps, MailListenerEvents, MailListenerStatus, MailListenerTuning, ProcessContext } from './types.js';
 
 export type { EnqueueItem, MailListenerDeps, MailListenerEvents, MailListenerStatus, MailListenerTuning, MailReport } from './types.js';
@@ -221,20 +221,31 @@ export class MailListener extends EventEmitter<MailListenerEvents> {
     const ctx = this.processContext(client);
     const { chunkSize } = this.tuning;
     const readAt = (i: number) => this.readAhead(ctx, uids.slice(i, i + chunkSize), progress.uidValidity);
-    // The next chunk is read from IMAP while this one is queued in Redis: each waits on its own
-    // server, not on the other. Chunks still settle one after another, in UID order.
+    // The next chunk is read from IMAP while this one is queued in Redis, and this one is marked
+    // while the next is queued: each waits on its own server, not on the other. Chunks are
+    // queued and committed one after another in UID order, and marked and reported in that order.
     let next = uids.length > 0 ? readAt(0) : undefined;
+    let marking: Promise<void> = Promise.resolve();
     try {
       for (let i = 0; next; i += chunkSize) {
         const chunk = await next;
         next = i + chunkSize < uids.length && !ctx.stopping() ? readAt(i + chunkSize) : undefined;
-        if (chunk && !(await settleImapChunk(ctx, chunk, progress))) return;
+        if (chunk) {
+          const finish = await secureImapChunk(ctx, chunk, progress);
+          if (!finish) return;
+          marking = marking.then(finish);
+          // observed below; a half that failed (a lost lease) skips the later ones, whose
+          // fenced enqueue fails anyway
+          marking.catch(() => undefined);
+        }
         this.emit('backlog', { count: Math.max(0, uids.length - i - chunkSize) });
       }
+      await marking;
     } finally {
-      // A sync that ends early (stopping, a failed enqueue) lets its read-ahead finish first: no
-      // read of this connection may run on into a reconnect or the next sync.
+      // A sync that ends early (stopping, a failed enqueue) lets its read-ahead and its marks
+      // finish first: nothing of this connection may run on into a reconnect or the next sync.
       await next?.catch(() => undefined);
+      await marking.catch(() => undefined);
     }
     this.lastSyncAt = new Date();
     this.emit('synced', { lastUid: progress.lastUid });

@@ -1,7 +1,8 @@
 /**
- * One IMAP chunk of mails, in two halves the listener overlaps (the next chunk is read while this
- * one settles): read and decide every mail (read-chunk.ts), then the source-independent settling (settle-chunk.ts: ONE enqueue, the fenced commit, the marks, the
- * reports) with IMAP's two hooks: the commit is ONE transaction for the skipped records and the
+ * One IMAP chunk of mails, in parts the listener overlaps (the next chunk is read while this one
+ * is queued, and this one is marked while the next is queued): read and decide every mail
+ * (read-chunk.ts), then the source-independent settling (settle-chunk.ts: ONE enqueue, the fenced
+ * commit; then the marks, the reports) with IMAP's two hooks: the commit is ONE transaction for the skipped records and the
  * progress past the chunk (mailbox-state.ts); the marks are one STORE per outcome and one MOVE
  * (handled-marks.ts). An unreadable or refused mail is recorded and skipped (never retried
  * forever); a dead connection or a failed enqueue throws, leaving progress where it was so the
@@ -10,7 +11,7 @@
 import { markHandled } from './handled-marks.js';
 import type { MailboxProgress } from './mailbox-state.js';
 import { readChunk } from './read-chunk.js';
-import { settleChunk, type DecidedMail } from './settle-chunk.js';
+import { secureChunk, type DecidedMail } from './settle-chunk.js';
 import type { ListedMail, ProcessContext } from './types.js';
 
 /** A chunk read and decided, waiting to be settled. */
@@ -36,13 +37,17 @@ export async function readImapChunk(ctx: ProcessContext, listed: readonly Listed
   return { mails, lastUid: listed[listed.length - 1]!.uid };
 }
 
-/** Queues, commits and marks a chunk read by readImapChunk. Returns false when it stopped before queuing (nothing of the chunk was marked). */
-export async function settleImapChunk(ctx: ProcessContext, chunk: ReadImapChunk, progress: MailboxProgress): Promise<boolean> {
-  if (ctx.stopping()) return false;
+/**
+ * Queues and commits a chunk read by readImapChunk, and resolves to the rest (marks, reports),
+ * which the listener runs in chunk order. Undefined when it stopped before queuing (nothing of
+ * the chunk was queued or marked).
+ */
+export async function secureImapChunk(ctx: ProcessContext, chunk: ReadImapChunk, progress: MailboxProgress): Promise<(() => Promise<void>) | undefined> {
+  if (ctx.stopping()) return undefined;
   const { deps, state } = ctx;
   const { uidValidity } = progress;
   const { lastUid } = chunk;
-  await settleChunk(
+  return secureChunk(
     { enqueue: deps.enqueue, assertHeld: () => deps.fence?.assertHeld(), log: ctx.log, emit: ctx.emit, faspex5: deps.faspex5 },
     chunk.mails,
     {
@@ -54,5 +59,4 @@ export async function settleImapChunk(ctx: ProcessContext, chunk: ReadImapChunk,
       mark: (byOutcome) => markHandled(ctx.client, new Map([...byOutcome].map(([outcome, ms]) => [outcome, ms.map((m) => m.key)])), { keyword: deps.imap.markKeyword, moveTo: deps.imap.moveTo }, ctx.ensuredFolders),
     },
   );
-  return true;
 }

@@ -2,8 +2,9 @@
  * The source-independent half of handling a chunk of mail: every mail of it already read and
  * decided (decide.ts, the one decision), whatever it was read from (IMAP, Microsoft Graph, …).
  * ONE enqueue for the links of all of them, then the source's `commit` (its progress past the
- * chunk and why the skipped ones were skipped, in one fenced write), then its `mark` (cosmetic:
- * keywords, categories, a move), then a report per mail.
+ * chunk and why the skipped ones were skipped, in one fenced write): `secureChunk`. Then its
+ * `mark` (cosmetic: keywords, categories, a move), then a report per mail: the half a source may
+ * run while it secures its next chunk (the IMAP listener does).
  * The order is the contract: nothing of a chunk counts as handled before `enqueue` resolved, i.e.
  * Redis holds the jobs of all its mails. A crash or a throw anywhere before `commit` leaves the
  * whole chunk to be read again, and the deterministic job ids make that second read queue
@@ -65,6 +66,16 @@ export function outcomeOf(decision: MailDecision): MailOutcomeKind {
 }
 
 export async function settleChunk<K>(ctx: SettleContext, mails: readonly DecidedMail<K>[], hooks: SettleHooks<K>): Promise<void> {
+  const finish = await secureChunk(ctx, mails, hooks);
+  await finish();
+}
+
+/**
+ * The half that makes a chunk count as handled: ONE enqueue, the sweep requests, the commit.
+ * Resolves to the other half (the marks, then the reports), which a source may run later, e.g.
+ * while its next chunk is being queued, as long as the halves of its chunks run in chunk order.
+ */
+export async function secureChunk<K>(ctx: SettleContext, mails: readonly DecidedMail<K>[], hooks: SettleHooks<K>): Promise<() => Promise<void>> {
   // `listener.pause-before-enqueue`: the process freezes here, its chunk read and not yet queued.
   failpoint('listener.pause-before-enqueue');
   const queued = mails.filter((m) => outcomeOf(m.decision) === 'queued');
@@ -87,7 +98,11 @@ export async function settleChunk<K>(ctx: SettleContext, mails: readonly Decided
     const kind = SKIPPED_KIND[outcomeOf(mail.decision)];
     return kind ? [{ mail, kind, reason: mail.decision.reason ?? '' }] : [];
   }));
+  return () => markAndReport(ctx, mails, hooks, added);
+}
 
+/** The cosmetic half of a secured chunk: marks for people, then a report per mail. */
+async function markAndReport<K>(ctx: SettleContext, mails: readonly DecidedMail<K>[], hooks: SettleHooks<K>, added: ReadonlyMap<string, boolean>): Promise<void> {
   const byOutcome = new Map<MailOutcomeKind, DecidedMail<K>[]>();
   for (const m of mails) byOutcome.set(outcomeOf(m.decision), [...(byOutcome.get(outcomeOf(m.decision)) ?? []), m]);
   // Marks for a chunk whose progress is saved; a listener that lost its lease since leaves them to people.
