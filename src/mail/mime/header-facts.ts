@@ -41,12 +41,20 @@ export function mailFacts(lines: readonly HeaderLine[], parseAddress: ParseAddre
 function value(lines: readonly HeaderLine[], key: string): string | undefined {
   const line = lines.find((l) => l.key === key)?.line;
   if (line === undefined) return undefined;
-  const decoded = String(libmime().decodeHeader(line)?.value ?? '').trim();
-  return Buffer.from(decoded, 'binary').toString();
+  return Buffer.from(fieldValue(line), 'binary').toString();
+}
+
+/** A header field's value as libmime's decodeHeader gives it: unfolded, after the first colon, trimmed. */
+function fieldValue(line: string): string {
+  const unfolded = line.replace(/(?:\r?\n|\r)[ \t]*/g, ' ').trim();
+  return /^\s*[^:]+:(.*)$/.exec(unfolded)?.[1]?.trim() ?? '';
 }
 
 function words(text: string | undefined): string | undefined {
   if (!text) return undefined;
+  // libmime changes only encoded words (and its own join marker, which holds a NUL): a plain
+  // value, which most are, does not need libmime and its charset tables loaded at all
+  if (!text.includes('=?') && !text.includes('\0')) return text;
   try {
     return libmime().decodeWords(text);
   } catch {
