@@ -110,7 +110,9 @@ describe.skipIf(reason !== undefined)(`the container image${reason ? ` (skipped:
     const app = join(rootfs, 'app');
     expect(existsSync(join(app, 'dist', 'src', 'cli', 'main.js'))).toBe(true);
     expect(readdirSync(app).sort()).toEqual(['bin', 'dist', 'node_modules', 'package.json']);
-    expect(readdirSync(join(app, 'dist')).sort()).toEqual(['src', 'workers']);
+    // one-shot/: the bundles of fasp-url, extract and the help texts (scripts/build.mjs)
+    expect(readdirSync(join(app, 'dist')).sort()).toEqual(['one-shot', 'src', 'workers']);
+    expect(existsSync(join(app, 'dist', 'one-shot', 'help.json'))).toBe(true);
     for (const dev of ['typescript', 'tsx', 'vitest', 'esbuild', 'eslint', '.bin/tsc', '.bin/tsx']) expect(existsSync(join(app, 'node_modules', dev)), dev).toBe(false);
     const ours = walk(app).filter((f) => !f.includes('/node_modules/')).map((f) => relative(app, f));
     expect(ours.filter((f) => f.endsWith('.ts') || f.includes('test/') || f.includes('bench/'))).toEqual([]);
