@@ -212,3 +212,52 @@ describe('run: a transfer damaged after ascp wrote it; a filter', { timeout: 180
     expect(readdirSync(job.folder!, { recursive: true }).map(String).filter((p) => p.endsWith('.tmp'))).toEqual([]);
   });
 });
+
+describe('run: DECRYPT=never keeps encrypted packages encrypted, on purpose', { timeout: 180_000 }, () => {
+  let dovecot: Dovecot;
+  let sim: FaspexSim;
+  let service: ServiceProcess;
+  let env: Record<string, string>;
+  const dir = tempDir('pv-never');
+  const SECRET = 'would decrypt it';
+
+  beforeAll(async () => {
+    [dovecot, sim] = await Promise.all([startDovecot(), createFaspexSim()]);
+    // a passphrase that applies, so that only DECRYPT=never keeps ascp from decrypting
+    env = serviceEnv({ redisUrl: inject('redisUrl'), prefix: uniqueName('pv-never'), dovecot, sim, dir: dir.path, extra: { DECRYPT: 'never', DECRYPT_PASSPHRASE: SECRET } });
+    service = startServiceProcess(['run'], env, dir.path);
+    await waitFor(() => service.output().includes('running; dashboard at'), { what: 'the service to start', timeoutMs: 60_000 });
+  }, 90_000);
+
+  afterAll(async () => {
+    await service?.stop('SIGKILL');
+    await Promise.all([dovecot?.stop(), sim?.close()]);
+    dir.remove();
+  });
+
+  it('a package the server says is encrypted completes with its files as ascp received them, and the manifest says so', async () => {
+    const pkg = sim.faspex5.addPackage({ title: 'Kept sealed', files: { 'cut.mov': 'C'.repeat(3000), 'notes.txt': 'hi' }, sender: 'ana@studio.example', passphrase: SECRET });
+    await dovecot.deliver(faspex4Notification({ link: pkg.links.public, title: 'Kept sealed' }));
+    const job = await settled(env, dir.path, pkg.id, 'the package kept encrypted');
+    expect(job).toMatchObject({ state: 'completed', attempts: 1 });
+    const manifest = JSON.parse(readFileSync(join(job.folder!, 'faspex-package.json'), 'utf8'));
+    expect(manifest).toMatchObject({ decrypted: false, keptEncrypted: true });
+    expect(manifest.files.map((f: { path: string }) => f.path)).toEqual(['PKG - Kept sealed/cut.mov.aspera-env', 'PKG - Kept sealed/notes.txt.aspera-env']);
+    // still encrypted on disk: not the plain bytes
+    expect(readFileSync(join(job.folder!, 'PKG - Kept sealed', 'cut.mov.aspera-env'))).not.toEqual(Buffer.from('C'.repeat(3000)));
+    const [run] = runsFor(env.FAKE_ASCP_STATE_DIR!, pkg.stored.uuid);
+    expect(run!.argv.some((a) => a.startsWith('--file-crypt'))).toBe(false);
+    expect(run!.envNames).not.toContain('ASPERA_SCP_FILEPASS');
+    expect((await runCli(['verify', job.folder!], { env, cwd: dir.path })).code).toBe(0);
+  });
+
+  it('a package encrypted without notice completes too, kept encrypted, instead of failing for a passphrase', async () => {
+    const pkg = sim.addPackage({ title: 'Quiet kept', files: { 'mix.wav': 'w'.repeat(500) }, sender: 'f4@nowhere.example', passphrase: 'p4', fileLinks: false });
+    await dovecot.deliver(faspex4Notification({ link: pkg.links.external, title: 'Quiet kept' }));
+    const job = await settled(env, dir.path, pkg.externalDeliveryId, 'the package encrypted without notice');
+    expect(job.state).toBe('completed');
+    const manifest = JSON.parse(readFileSync(join(job.folder!, 'faspex-package.json'), 'utf8'));
+    expect(manifest).toMatchObject({ decrypted: false, keptEncrypted: true });
+    expect(manifest.files.map((f: { path: string }) => f.path)).toEqual(['PKG - Quiet kept/mix.wav.aspera-env']);
+  });
+});
