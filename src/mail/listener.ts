@@ -253,7 +253,8 @@ export class MailListener extends EventEmitter<MailListenerEvents> {
 
   /** Lists and reads a chunk; the promise never rejects unobserved (it is awaited later, or dropped on a throw). */
   private readAhead(ctx: ProcessContext, uids: readonly number[], uidValidity: string): Promise<ReadImapChunk | undefined> {
-    const read = (async () => readImapChunk(ctx, (await listMails(ctx.client, uids)).filter((m) => m.uid > this.progress!.lastUid), uidValidity))();
+    // `uids` are past the progress already (syncOnce filtered them)
+    const read = (async () => readImapChunk(ctx, await listMails(ctx.client, uids), uidValidity))();
     read.catch(() => undefined);
     return read;
   }

@@ -35,10 +35,11 @@ export async function readChunk(ctx: ProcessContext, listed: readonly ListedMail
   }
   await ctx.state.beginFirstAttempts(uidValidity, uids);
   const decided = new Map<number, ReadMail>();
-  const small = listed.filter((m) => isSmall(ctx, m));
+  const small: ListedMail[] = [];
+  const big: ListedMail[] = [];
+  for (const m of listed) (isSmall(ctx, m) ? small : big).push(m);
   // Each yield comes after its FETCH completed, so a decision may fall back to a fetch of its own.
   for await (const { mail, raw } of fetchWhole(ctx.client, small, ctx.tuning.batchBytes)) decided.set(mail.uid, await decideWhole(ctx, mail, raw));
-  const big = listed.filter((m) => !isSmall(ctx, m));
   if (big.length > 0) {
     const metas = await fetchMeta(ctx.client, big.map((m) => m.uid));
     const batches = fetchPartsBatched(ctx.client, metas.map((m) => planMail(m)), { maxPartBytes: ctx.tuning.maxPartBytes, budgetBytes: ctx.tuning.batchBytes });
