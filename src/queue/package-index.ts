@@ -3,7 +3,8 @@
  * kept in Redis next to the queue (every key under `<prefix>:<queue>:pkx:`, so a Cluster's hash
  * tag in the prefix keeps it on the queue's slot, and `obliterate` removes it with the queue).
  *
- * - `pkx:arrival`   ZSET job id → arrival (ms): the page's "all" view, newest first
+ * - `pkx:arrival`   ZSET job id → arrival (ms; thousandths order those of one ms): the page's "all"
+ *                   view, newest first
  * - `pkx:srv:<s>`   ZSET job id → arrival, per Faspex server; `pkx:servers` SET of servers
  * - `pkx:w:<word>`  ZSET job id → arrival, of the jobs whose title, subject or sender holds the
  *                   word (a sorted set: Redis 7.0 keeps a small one packed, not a small set)
@@ -84,6 +85,12 @@ local doc = redis.call('HGET', KEYS[5], id)
 local at = ARGV[4]
 if not doc then
   if at == '' then return 0 end
+  -- two packages queued in the same millisecond as the newest: the later one goes a thousandth
+  -- after it, so newest-first is the order Redis took them in, not the order of their ids
+  local top = redis.call('ZREVRANGE', KEYS[2], 0, 0, 'WITHSCORES')[2]
+  if top and math.floor(tonumber(top)) == tonumber(at) then
+    at = string.format('%.3f', math.min(tonumber(top) + 0.001, tonumber(at) + 0.999))
+  end
   redis.call('ZADD', KEYS[2], 'NX', at, id)
   if ARGV[5] ~= '' then
     redis.call('ZADD', ARGV[3] .. ARGV[5], 'NX', at, id)

@@ -13,7 +13,7 @@ import { loadPackagesView, type PackagesView } from '../../src/dashboard/package
 import { parsePageQuery } from '../../src/dashboard/packages/view-model.js';
 import { parsePackageLink } from '../../src/faspex/link.js';
 import { renameJob } from '../../src/queue/job-name.js';
-import { indexKeys } from '../../src/queue/package-index.js';
+import { entryOf, indexJobs, indexKeys } from '../../src/queue/package-index.js';
 import { enqueueDownloads } from '../../src/queue/producer.js';
 import { QUEUE, type DownloadJobData } from '../../src/queue/queues.js';
 import { uniqueName, waitFor } from '../support/temp.js';
@@ -92,6 +92,23 @@ describe('packages index', () => {
     expect([waiting.total, waiting.rows.length, waiting.rows.every((r) => r.state === 'waiting')]).toEqual([60, 25, true]);
     expect((await view(queue, { server: 'b.example.com', show: 'waiting' })).total).toBe(20);
     expect((await view(queue, { server: 'b.example.com', show: 'done' })).total).toBe(0);
+  });
+
+  it('orders packages of one millisecond by when Redis took them, not by their ids; an older one stays behind', async () => {
+    const queue = newQueue();
+    const ms = Date.parse('2026-12-07T09:00:00.000Z');
+    const add = async (id: string, at: number) => {
+      const data = { link: link('fx.example.com', id).url, kind: 'faspex4-external' as const, server: 'fx.example.com', packageId: id, source: { type: 'cli' as const }, queuedAt: new Date(at).toISOString() };
+      await queue.add(`Faspex package: tie ${id}`, data, { jobId: `tie-${id}` });
+      await indexJobs(queue, [entryOf(`tie-${id}`, data, `Faspex package: tie ${id}`)]);
+    };
+    // ids whose text order (1, 10, 11, 2, …) is not their arrival order
+    for (let i = 1; i <= 11; i++) await add(String(i), ms);
+    await add('12', ms + 1);
+    await add('0', ms - 1);
+    const ids = ['12', ...Array.from({ length: 11 }, (_, i) => String(11 - i)), '0'];
+    expect(titles(await view(queue))).toEqual(ids.map((id) => `Faspex package: tie ${id}`));
+    expect(titles(await view(queue, { q: 'tie', server: 'fx.example.com' }))).toEqual(ids.map((id) => `Faspex package: tie ${id}`));
   });
 
   it('indexes a fenced enqueue in its transaction, and nothing when the lease was lost', async () => {
