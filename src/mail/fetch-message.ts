@@ -53,10 +53,10 @@ export async function* fetchWhole<M extends ListedMail>(client: ImapFlow, mails:
   }
 }
 
-/** The header block of one mail (a mail given up on is still named by it). */
-export async function fetchHeader(client: ImapFlow, uid: number): Promise<Buffer> {
+/** The header block of one mail (a mail given up on is still named by it); undefined: it is gone. */
+export async function fetchHeader(client: ImapFlow, uid: number): Promise<Buffer | undefined> {
   const row = await client.fetchOne(String(uid), { uid: true, headers: true }, { uid: true });
-  return row ? row.headers ?? Buffer.alloc(0) : Buffer.alloc(0);
+  return row ? (row.headers ?? Buffer.alloc(0)) : undefined;
 }
 
 /** A big mail's structure and header, for a chunk of UIDs (ascending). */

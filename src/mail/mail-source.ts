@@ -43,8 +43,11 @@ export interface MailSource<M extends SourceMail = SourceMail> {
   open(): Promise<void>;
   /** one page of new or changed mail after `cursor` (undefined: everything, from the start) */
   page(cursor: string | undefined): Promise<ChangePage<M>>;
-  /** the mail's text parts (and attached messages) as a small MIME message, and the bytes read for it */
-  read(mail: M): Promise<{ raw: Buffer; bytesFetched: number }>;
+  /**
+   * the mail's text parts (and attached messages) as a small MIME message, and the bytes read for
+   * it; undefined when the mail is gone since its page listed it (deleted, moved away): nothing to record
+   */
+  read(mail: M): Promise<{ raw: Buffer; bytesFetched: number } | undefined>;
   /** marks for people (categories, a move); cosmetic */
   mark(byOutcome: ReadonlyMap<MailOutcomeKind, readonly M[]>): Promise<void>;
   /** whether an error of read() is the mail's own (record it as unreadable) rather than the connection's */

@@ -138,7 +138,8 @@ export class PollingReader<M extends SourceMail> extends EventEmitter<MailListen
       const decided: DecidedMail<M>[] = [];
       for (const mail of fresh) {
         if (this.halted()) return;
-        decided.push(await this.readOne(mail));
+        const read = await this.readOne(mail);
+        if (read) decided.push(read);
       }
       if (this.halted()) return;
       await settleChunk(
@@ -159,13 +160,18 @@ export class PollingReader<M extends SourceMail> extends EventEmitter<MailListen
     this.emit('synced', { lastUid: 0 });
   }
 
-  private async readOne(mail: M): Promise<DecidedMail<M>> {
+  /** One mail read and decided; undefined when it is gone since its page listed it. */
+  private async readOne(mail: M): Promise<DecidedMail<M> | undefined> {
     const { source } = this.deps;
     const base = { key: mail, id: mail.id, receivedAt: mail.receivedAt, origin: { type: 'mail' as const, mailbox: `${source.mailbox}/${this.deps.folder}` } };
     let bytesFetched = 0;
     let decision: MailDecision;
     try {
       const read = await source.read(mail);
+      if (!read) {
+        this.log.info({ id: mail.id }, 'mail gone after it was listed, before it was read: nothing to do');
+        return undefined;
+      }
       bytesFetched = read.bytesFetched;
       decision = await decideMail(read.raw, { allowlist: this.deps.allowlist, senderPolicy: this.deps.senderPolicy, maxLinks: this.deps.maxLinks, mentionHosts: this.deps.faspex5?.hosts });
     } catch (err) {

@@ -30,7 +30,10 @@ export async function readChunk(ctx: ProcessContext, listed: readonly ListedMail
   if (unfinished.some((n) => n > 0)) {
     ctx.log.warn({ uids: uids.filter((_, i) => unfinished[i]! > 0) }, 'an earlier read of this chunk died midway: reading it one mail at a time');
     const out: ReadMail[] = [];
-    for (const mail of listed) out.push(await readAlone(ctx, mail, uidValidity));
+    for (const mail of listed) {
+      const read = await readAlone(ctx, mail, uidValidity);
+      if (read) out.push(read);
+    }
     return out;
   }
   await ctx.state.beginFirstAttempts(uidValidity, uids);
@@ -39,7 +42,10 @@ export async function readChunk(ctx: ProcessContext, listed: readonly ListedMail
   const big: ListedMail[] = [];
   for (const m of listed) (isSmall(ctx, m) ? small : big).push(m);
   // Each yield comes after its FETCH completed, so a decision may fall back to a fetch of its own.
-  for await (const { mail, raw } of fetchWhole(ctx.client, small, ctx.tuning.batchBytes)) decided.set(mail.uid, await decideWhole(ctx, mail, raw));
+  for await (const { mail, raw } of fetchWhole(ctx.client, small, ctx.tuning.batchBytes)) {
+    const read = await decideWhole(ctx, mail, raw);
+    if (read) decided.set(mail.uid, read);
+  }
   if (big.length > 0) {
     const metas = await fetchMeta(ctx.client, big.map((m) => m.uid));
     const batches = fetchPartsBatched(ctx.client, metas.map((m) => planMail(m)), { maxPartBytes: ctx.tuning.maxPartBytes, budgetBytes: ctx.tuning.batchBytes });
@@ -50,11 +56,13 @@ export async function readChunk(ctx: ProcessContext, listed: readonly ListedMail
   return listed.flatMap((m) => decided.get(m.uid) ?? []);
 }
 
-async function readAlone(ctx: ProcessContext, mail: ListedMail, uidValidity: string): Promise<ReadMail> {
+/** One mail, counted on its own; undefined: it was expunged since it was listed. */
+async function readAlone(ctx: ProcessContext, mail: ListedMail, uidValidity: string): Promise<ReadMail | undefined> {
   const attempts = await ctx.state.beginAttempt(uidValidity, mail.uid);
-  let read: ReadMail;
+  let read: ReadMail | undefined;
   if (attempts > ctx.tuning.maxAttempts) {
-    read = { meta: mail, decision: await failed(await fetchHeader(ctx.client, mail.uid), `reading it ended the IMAP connection ${attempts - 1} times`), bytesFetched: 0 };
+    const header = await fetchHeader(ctx.client, mail.uid);
+    read = header && { meta: mail, decision: await failed(header, `reading it ended the IMAP connection ${attempts - 1} times`), bytesFetched: 0 };
   } else if (isSmall(ctx, mail)) {
     read = await decideWhole(ctx, mail, undefined);
   } else {
@@ -73,8 +81,8 @@ function decideOptions(ctx: ProcessContext): DecideOptions {
   return { allowlist: ctx.deps.allowlist, senderPolicy: ctx.deps.senderPolicy, maxLinks: ctx.deps.maxLinks, mentionHosts: ctx.deps.faspex5?.hosts };
 }
 
-/** Fetch (unless the batch brought it) and decide one small mail whole; only a dead connection throws. */
-async function decideWhole(ctx: ProcessContext, mail: ListedMail, raw: Buffer | undefined): Promise<ReadMail> {
+/** Fetch (unless the batch brought it) and decide one small mail whole (undefined: expunged); only a dead connection throws. */
+async function decideWhole(ctx: ProcessContext, mail: ListedMail, raw: Buffer | undefined): Promise<ReadMail | undefined> {
   try {
     if (!raw) {
       const [one] = await collect(fetchWhole(ctx.client, [mail], ctx.tuning.batchBytes));
@@ -102,9 +110,18 @@ async function decidePlanned(ctx: ProcessContext, plan: MailPlan, fetched: Fetch
   }
 }
 
-/** Listed, then not delivered when asked for alone: expunged meanwhile, or the server will not give it. */
-async function gone(ctx: ProcessContext, mail: ListedMail): Promise<ReadMail> {
-  return { meta: mail, decision: await failed(await fetchHeader(ctx.client, mail.uid), 'the server did not deliver it when asked (expunged meanwhile?)'), bytesFetched: 0 };
+/**
+ * Listed, then not delivered when asked for alone. Expunged meanwhile (a person or a rule deleted
+ * it, another client moved it): nothing to read or record, undefined. Still there but refused: the
+ * server will not give it, recorded as unreadable by its header.
+ */
+async function gone(ctx: ProcessContext, mail: ListedMail): Promise<ReadMail | undefined> {
+  const header = await fetchHeader(ctx.client, mail.uid);
+  if (!header) {
+    ctx.log.info({ uid: mail.uid }, 'mail expunged after it was listed, before it was read: nothing to do');
+    return undefined;
+  }
+  return { meta: mail, decision: await failed(header, 'the server lists it but did not deliver its content when asked'), bytesFetched: 0 };
 }
 
 /** Given up on: still named in the record and the log by what its header says. */

@@ -104,7 +104,12 @@ export async function secureChunk<K>(ctx: SettleContext, mails: readonly Decided
 /** The cosmetic half of a secured chunk: marks for people, then a report per mail. */
 async function markAndReport<K>(ctx: SettleContext, mails: readonly DecidedMail<K>[], hooks: SettleHooks<K>, added: ReadonlyMap<string, boolean>): Promise<void> {
   const byOutcome = new Map<MailOutcomeKind, DecidedMail<K>[]>();
-  for (const m of mails) byOutcome.set(outcomeOf(m.decision), [...(byOutcome.get(outcomeOf(m.decision)) ?? []), m]);
+  for (const m of mails) {
+    const outcome = outcomeOf(m.decision);
+    const same = byOutcome.get(outcome);
+    if (same) same.push(m);
+    else byOutcome.set(outcome, [m]);
+  }
   // Marks for a chunk whose progress is saved; a listener that lost its lease since leaves them to people.
   ctx.assertHeld();
   try {

@@ -43,8 +43,8 @@ describe('the Graph reader against the stand-ins', () => {
     await Promise.all([graph?.close(), tokens?.close()]);
   });
 
-  const config = (moveTo?: string) => {
-    const r = parseGraphInbox({ mailbox: MAILBOX, folder: 'Inbox', tenant: TENANT, clientId: 'reader-app', clientSecret: 'reader-secret', pollSeconds: 2, baseUrl: graph.baseUrl, tokenUrl: tokens.entraTokenUrl(TENANT), caFile: graph.caFile, markKeyword: true, moveTo });
+  const config = (moveTo?: string, folder = 'Inbox') => {
+    const r = parseGraphInbox({ mailbox: MAILBOX, folder, tenant: TENANT, clientId: 'reader-app', clientSecret: 'reader-secret', pollSeconds: 2, baseUrl: graph.baseUrl, tokenUrl: tokens.entraTokenUrl(TENANT), caFile: graph.caFile, markKeyword: true, moveTo });
     if (!r.ok) throw new Error(r.problems.join('; '));
     return r.graph;
   };
@@ -132,6 +132,45 @@ describe('the Graph reader against the stand-ins', () => {
     // asked while the delta link still pointed before the mail: a crash between ask and commit reads it again
     expect(asks[0]!.cursorThen).toBeUndefined();
     expect(await queue.count()).toBe(0);
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }, 120_000);
+
+  it('passes over a mail deleted between its delta page and its reading: no record, no failure, the rest queued', async () => {
+    const prefix = uniqueName('graph-gone');
+    const box = graph.mailbox(MAILBOX);
+    box.addFolder('Gone test', undefined);
+    const [first, deleted, last] = [901, 902, 903].map((n) => graph.deliver(MAILBOX, { subject: `Package ${n}`, html: `<a href="${link(n).replace(/&/g, '&amp;')}">Download</a>` }, 'Gone test'));
+    // deleted for good as the reader asks for it: after the delta page listed it
+    graph.beforeAnswer((method, path) => {
+      if (method === 'GET' && path.endsWith(`/messages/${deleted!.id}`) && box.messages.has(deleted!.id)) box.remove(deleted!);
+    });
+    const queue = new Queue<DownloadJobData>(QUEUE.downloads, { connection: redis, prefix });
+    const g = config(undefined, 'Gone test');
+    const auth = createImapAuthSource({ auth: g.auth, caFile: g.caFile, redis, prefix, logger });
+    const state = new CursorState(redis, graphStateKey(prefix, g));
+    const reader = createGraphReader({ graph: g, redis, prefix, enqueue: (items) => enqueueDownloads(queue, items, {}, {}), allowlist: parseAllowlist('faspex.fabrikam.example'), auth, logger });
+    const reports: MailReport[] = [];
+    const failures: MailReport[] = [];
+    reader.on('mail', (r) => reports.push(r));
+    reader.on('mail-failed', (r) => failures.push(r));
+    reader.start();
+    try {
+      await waitFor(() => reports.length >= 2, { what: 'two mails read', timeoutMs: 60_000 });
+      await waitFor(async () => (await state.load()) !== undefined, { what: 'the delta link', timeoutMs: 30_000 });
+    } finally {
+      graph.beforeAnswer(undefined);
+      await reader.stop();
+      await auth.close();
+    }
+    expect(graph.requests.some((r) => r.path.endsWith(`/messages/${deleted!.id}`) && r.status === 404)).toBe(true);
+    expect(reports.map((r) => [r.id, r.outcome])).toEqual([
+      [first!.id, 'queued'],
+      [last!.id, 'queued'],
+    ]);
+    expect(failures).toEqual([]);
+    expect(await state.skipped()).toEqual([]);
+    expect(await queue.count()).toBe(2);
     await queue.obliterate({ force: true });
     await queue.close();
   }, 120_000);

@@ -164,6 +164,46 @@ describe('mail listener: a backlog is handled per chunk', () => {
     expect(await h.redis.hlen(`${listener.state.key}:attempts`)).toBe(0);
   });
 
+  it('passes over a mail expunged between the listing and the reading: no record, no failure, the rest queued', async () => {
+    h = await startHarness(inject('redisUrl'), 'ml-expunged');
+    for (let i = 1; i <= 3; i++) await h.dovecot.deliver(notification(900 + i));
+    const harness = h;
+    let expunged = false;
+    const failures: unknown[] = [];
+    const listener = h.newListener({
+      events: { mail: (r) => harness.reports.push(r), 'mail-failed': (r) => failures.push(r) },
+      // the first content FETCH waits until another client has deleted UID 2, as a person or a
+      // rule would between the listener's listing (UID, size, date) and its reading
+      createClient: (options) => {
+        const client = new ImapFlow(options);
+        const fetch = client.fetch.bind(client);
+        client.fetch = ((range: SequenceString, query: FetchQueryObject, opts?: { uid?: boolean }) => {
+          if (!query.source || expunged) return fetch(range, query, opts);
+          return (async function* () {
+            const other = await harness.imapClient();
+            await other.mailboxOpen('INBOX');
+            expect(await other.messageDelete('2', { uid: true })).toBe(true);
+            await other.logout();
+            expunged = true;
+            yield* fetch(range, query, opts);
+          })();
+        }) as typeof client.fetch;
+        return client;
+      },
+    });
+    listener.start();
+    await h.waitForReports(2);
+    await waitFor(async () => (await h!.redis.hget(listener.state.key, 'lastUid')) === '3', { what: 'progress at 3' });
+    expect(expunged).toBe(true);
+    expect(h.reports.map((r) => [r.uid, r.outcome])).toEqual([
+      [1, 'queued'],
+      [3, 'queued'],
+    ]);
+    expect(failures).toEqual([]);
+    expect(await listener.state.skipped()).toEqual([]);
+    expect(await h.jobIds()).toEqual([901, 903].map(jobId).sort());
+  });
+
   it('reads the next chunk from IMAP while this one is being queued in Redis', async () => {
     h = await startHarness(inject('redisUrl'), 'ml-overlap');
     for (let i = 1; i <= 20; i++) await h.dovecot.deliver(notification(800 + i));

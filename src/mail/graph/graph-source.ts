@@ -81,9 +81,16 @@ export class GraphSource implements MailSource<GraphMail> {
     return { mails, cursor: (next ?? delta)!, final: !next };
   }
 
-  async read(mail: GraphMail): Promise<{ raw: Buffer; bytesFetched: number }> {
+  async read(mail: GraphMail): Promise<{ raw: Buffer; bytesFetched: number } | undefined> {
     const path = `${this.user}/messages/${encodeURIComponent(mail.id)}`;
-    const message = await this.graph.get<GraphMessage & { hasAttachments?: boolean }>(`${path}?$select=${MESSAGE_SELECT}`);
+    let message: GraphMessage & { hasAttachments?: boolean };
+    try {
+      message = await this.graph.get<GraphMessage & { hasAttachments?: boolean }>(`${path}?$select=${MESSAGE_SELECT}`);
+    } catch (err) {
+      // deleted since the delta page listed it: the next delta page says so too (@removed)
+      if (err instanceof GraphError && err.status === 404) return undefined;
+      throw err;
+    }
     let bytes = JSON.stringify(message).length;
     const attached: GraphMessage[] = [];
     if (message.hasAttachments ?? mail.hasAttachments) {
@@ -115,7 +122,7 @@ export class GraphSource implements MailSource<GraphMail> {
   }
 
   mailsFault(err: unknown): boolean {
-    // gone since the delta page listed it (404), or too big / not JSON: the mail's own problem
+    // an attachment gone while the mail is still there (404), or too big / not JSON: the mail's own problem
     return (err instanceof GraphError && err.status === 404) || err instanceof SyntaxError || (err as { code?: unknown }).code === 'RESPONSE_TOO_LARGE';
   }
 

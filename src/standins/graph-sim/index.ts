@@ -66,6 +66,8 @@ export interface GraphSim {
   throttle(count: number, retryAfterS: number): void;
   /** every delta token handed out so far now answers 410 syncStateNotFound */
   expireDeltaTokens(): void;
+  /** tests: `fn` sees each request (method, path without query) before it is answered; undefined stops it */
+  beforeAnswer(fn: ((method: string, path: string) => void) | undefined): void;
   close(): Promise<void>;
 }
 
@@ -89,6 +91,7 @@ export async function startGraphSim(o: { tenant: string; signingKeyPem: string }
   let fileBytesServed = 0;
   const inFlight = new Map<string, number>();
   let baseUrl = '';
+  let beforeAnswer: ((method: string, path: string) => void) | undefined;
 
   const mailboxOf = (address: string) => {
     const lower = address.toLowerCase();
@@ -243,6 +246,7 @@ export async function startGraphSim(o: { tenant: string; signingKeyPem: string }
   const server: Server = createServer({ key: ca.serverKeyPem, cert: ca.serverCertPem }, (req, res) => {
     const record: GraphRequestRecord = { method: req.method ?? 'GET', path: (req.url ?? '').replace(/\?.*$/, ''), status: 0, mailbox: undefined };
     requests.push(record);
+    beforeAnswer?.(record.method, record.path);
     const address = /^\/v1\.0\/users\/([^/?]+)/.exec(req.url ?? '')?.[1]?.toLowerCase();
     const running = (inFlight.get(address ?? '') ?? 0) + 1;
     inFlight.set(address ?? '', running);
@@ -275,6 +279,9 @@ export async function startGraphSim(o: { tenant: string; signingKeyPem: string }
       return fileBytesServed;
     },
     mailbox: mailboxOf,
+    beforeAnswer(fn) {
+      beforeAnswer = fn;
+    },
     deliver(address, mail, folder = 'inbox') {
       const box = mailboxOf(address);
       const f = box.folder(folder) ?? [...box.folders.values()].find((x) => x.displayName === folder);

@@ -89,6 +89,12 @@ export class MailboxStore {
     m.seq = this.seq;
   }
 
+  /** Deleted for good (emptied from Deleted Items, a retention rule): a GET of it answers 404. */
+  remove(m: SimMessage): void {
+    this.removals.push({ id: m.id, folderId: m.folderId, seq: ++this.seq });
+    this.messages.delete(m.id);
+  }
+
   get now(): number {
     return this.seq;
   }
