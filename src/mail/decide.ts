@@ -5,43 +5,30 @@
  * fetched parts, a source that hands over bodies). Throws only when the mail cannot be read at
  * all (the listener records it and moves on).
  */
-import type * as Mailparser from 'mailparser';
 import type { AllowedHost } from '../faspex/allowlist.js';
-import type * as Extract from './extract/index.js';
 import { headerLines, type MailContent } from './mime/content.js';
 import type { PlanNode } from './mime-plan.js';
-import type * as HeaderFacts from './mime/header-facts.js';
-import type * as PartsContent from './mime/parts-content.js';
-import type * as ReadMime from './mime/read-mime.js';
 import { checkSender, type SenderPolicy } from './sender-policy.js';
 import type { MailDecision } from './types.js';
+
+/** `load` run once and its promise kept (an `import()` per mail costs a module resolution each); a failed load is tried again. */
+function loadOnce<T>(load: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | undefined;
+  return () =>
+    (loading ??= load().catch((e: unknown) => {
+      loading = undefined;
+      throw e;
+    }));
+}
 
 /**
  * mailparser, the MIME reader and the extractor (htmlparser2, libmime, iconv tables: ~10 MB of
  * a process's memory) load with the first mail, not at start: a listener that waits for mail
- * does not carry them until one comes. Loaded once, then kept.
+ * does not carry them until one comes.
  */
-let parsers: Promise<[typeof Mailparser, typeof Extract, typeof ReadMime, typeof HeaderFacts, typeof PartsContent]> | undefined;
-function loadParsers() {
-  parsers ??= Promise.all([import('mailparser'), import('./extract/index.js'), import('./mime/read-mime.js'), import('./mime/header-facts.js'), import('./mime/parts-content.js')]).catch((e: unknown) => {
-    parsers = undefined;
-    throw e;
-  });
-  return parsers;
-}
-
-/**
- * The direct reader, imported once: an `import()` per mail went through the module loader's
- * resolution every time (with a TypeScript loader's hooks, ~200 µs a mail: more than the reading).
- */
-let directReader: Promise<typeof ReadMime> | undefined;
-function loadDirectReader(): Promise<typeof ReadMime> {
-  directReader ??= import('./mime/read-mime.js').catch((e: unknown) => {
-    directReader = undefined;
-    throw e;
-  });
-  return directReader;
-}
+const loadParsers = loadOnce(() => Promise.all([import('mailparser'), import('./extract/index.js'), import('./mime/read-mime.js'), import('./mime/header-facts.js'), import('./mime/parts-content.js')]));
+/** The direct reader alone: `extract`, a one-shot command, loads mailparser only for a mail the direct reader does not take on. */
+const loadDirectReader = loadOnce(() => import('./mime/read-mime.js'));
 
 /** A notification announces one package, a digest a few; thousands in one mail are an attack. */
 export const DEFAULT_MAX_LINKS = 50;
@@ -64,12 +51,10 @@ export async function decideMail(raw: Buffer, options: DecideOptions): Promise<M
  * every mail), read by mailparser where it is not (read-mime.ts says which).
  */
 export async function readMail(raw: Buffer): Promise<MailContent> {
-  // only the direct reader first: `extract`, a one-shot command, loads mailparser only for a
-  // mail the direct reader does not take on
   const { readMime } = await loadDirectReader();
   const direct = readMime(raw, readMail);
   if (direct) return direct;
-  const [{ simpleParser }, { contentOfParsed }] = await Promise.all([import('mailparser'), import('./extract/index.js')]);
+  const [{ simpleParser }, { contentOfParsed }] = await loadParsers();
   return contentOfParsed(await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, keepCidLinks: true }));
 }
 
@@ -111,8 +96,20 @@ function mentionsOf(parsed: { text?: string | false | undefined; html?: string |
   const body = `${parsed.text || ''}\n${typeof parsed.html === 'string' ? parsed.html : ''}`.toLowerCase();
   // the host must end there: `//f5.example.com` is not named by `//f5.example.com.evil`; a
   // gateway's wrapping (`%2F%2Fhost`) names it too
-  const found = hosts.filter((h) => new RegExp(`(?://|%2f%2f)${h.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![a-z0-9.-])`).test(body));
+  const patterns = mentionPatterns(hosts);
+  const found = hosts.filter((_, i) => patterns[i]!.test(body));
   return found.length > 0 ? { mentions: found } : {};
+}
+
+/** The pattern per host, made once per list (the listener passes the same list with every mail). */
+const mentionPatternCache = new WeakMap<readonly string[], RegExp[]>();
+function mentionPatterns(hosts: readonly string[]): RegExp[] {
+  let patterns = mentionPatternCache.get(hosts);
+  if (!patterns) {
+    patterns = hosts.map((h) => new RegExp(`(?://|%2f%2f)${h.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![a-z0-9.-])`));
+    mentionPatternCache.set(hosts, patterns);
+  }
+  return patterns;
 }
 
 /** Message-ID, Subject and From of a header block alone, for a mail whose body cannot be read. */
