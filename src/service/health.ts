@@ -22,7 +22,11 @@ export type HealthStatus = 'ok' | 'degraded' | 'down';
 
 export interface HealthReport {
   status: HealthStatus;
-  checks: { redis: CheckResult; imap: CheckResult; workers: CheckResult };
+  /**
+   * `mail`: the listener's mailboxes, IMAP or Microsoft Graph. `imap` is the same result under the
+   * name it had before Graph mailboxes came (monitors written against it keep working).
+   */
+  checks: { redis: CheckResult; mail: CheckResult; imap: CheckResult; workers: CheckResult };
 }
 
 /**
@@ -33,7 +37,8 @@ export type Probe = () => Promise<string | void>;
 
 export interface HealthCheckOptions {
   redis: Probe;
-  imap?: Probe;
+  /** the mail listener's mailboxes */
+  mail?: Probe;
   workers?: Probe;
   /** per probe; a probe that has not answered by then counts as down */
   timeoutMs?: number;
@@ -42,12 +47,12 @@ export interface HealthCheckOptions {
 export function createHealthCheck(options: HealthCheckOptions): () => Promise<HealthReport> {
   const timeoutMs = options.timeoutMs ?? 2000;
   return async () => {
-    const [redis, imap, workers] = await Promise.all([
+    const [redis, mail, workers] = await Promise.all([
       runProbe(options.redis, timeoutMs),
-      options.imap ? runProbe(options.imap, timeoutMs) : skipped('not run by this process'),
+      options.mail ? runProbe(options.mail, timeoutMs) : skipped('not run by this process'),
       options.workers ? runProbe(options.workers, timeoutMs) : skipped('not run by this process'),
     ]);
-    return { status: overall(redis, [imap, workers]), checks: { redis, imap, workers } };
+    return { status: overall(redis, [mail, workers]), checks: { redis, mail, imap: mail, workers } };
   };
 }
 
