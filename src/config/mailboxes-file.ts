@@ -111,6 +111,20 @@ const authSchema = z.unknown().transform((raw, ctx) => {
   return z.NEVER;
 });
 
+/** What every inbox may set whatever its source: marks, and the policy for its mail and packages. */
+const inboxPolicyFields = {
+  markKeyword: z.boolean().default(true),
+  moveTo: byVariable('IMAP_MOVE_TO').optional(),
+  allowedHosts: commaList.pipe(byVariable('FASPEX_ALLOWED_HOSTS')).optional(),
+  allowedForwarders: commaList.pipe(byVariable('MAIL_ALLOWED_FORWARDERS')).optional(),
+  authservId: byVariable('MAIL_AUTHSERV_ID').optional(),
+  maxLinks: whole(1, 10000).optional(),
+  downloadFolder: z.string().optional(),
+  /** FILE_INCLUDE / FILE_EXCLUDE for this inbox's packages; each replaces the variable's */
+  include: commaList.pipe(byVariable('FILE_INCLUDE')).optional(),
+  exclude: commaList.pipe(byVariable('FILE_EXCLUDE')).optional(),
+};
+
 const mailboxSchema = z.strictObject({
   id: z.string().regex(INBOX_ID, 'use 1-63 lower-case letters, digits, - and _, starting with a letter or digit'),
   host: byVariable('IMAP_HOST'),
@@ -122,18 +136,9 @@ const mailboxSchema = z.strictObject({
   caFile: z.string().min(1).optional(),
   insecureTls: z.boolean().default(false),
   folder: byVariable('IMAP_MAILBOX').default('INBOX'),
-  markKeyword: z.boolean().default(true),
-  moveTo: byVariable('IMAP_MOVE_TO').optional(),
   resyncSeconds: whole(10, 86400).default(300),
   startAt: z.enum(['oldest', 'newest']).default('oldest'),
-  allowedHosts: commaList.pipe(byVariable('FASPEX_ALLOWED_HOSTS')).optional(),
-  allowedForwarders: commaList.pipe(byVariable('MAIL_ALLOWED_FORWARDERS')).optional(),
-  authservId: byVariable('MAIL_AUTHSERV_ID').optional(),
-  maxLinks: whole(1, 10000).optional(),
-  downloadFolder: z.string().optional(),
-  /** FILE_INCLUDE / FILE_EXCLUDE for this inbox's packages; each replaces the variable's */
-  include: commaList.pipe(byVariable('FILE_INCLUDE')).optional(),
-  exclude: commaList.pipe(byVariable('FILE_EXCLUDE')).optional(),
+  ...inboxPolicyFields,
 });
 type MailboxEntry = z.infer<typeof mailboxSchema>;
 
@@ -149,15 +154,7 @@ const graphMailboxSchema = z
     baseUrl: byVariable('GRAPH_BASE_URL').optional(),
     tokenUrl: byVariable('GRAPH_TOKEN_URL').optional(),
     caFile: z.string().min(1).optional(),
-    markKeyword: z.boolean().default(true),
-    moveTo: byVariable('IMAP_MOVE_TO').optional(),
-    allowedHosts: commaList.pipe(byVariable('FASPEX_ALLOWED_HOSTS')).optional(),
-    allowedForwarders: commaList.pipe(byVariable('MAIL_ALLOWED_FORWARDERS')).optional(),
-    authservId: byVariable('MAIL_AUTHSERV_ID').optional(),
-    maxLinks: whole(1, 10000).optional(),
-    downloadFolder: z.string().optional(),
-    include: commaList.pipe(byVariable('FILE_INCLUDE')).optional(),
-    exclude: commaList.pipe(byVariable('FILE_EXCLUDE')).optional(),
+    ...inboxPolicyFields,
   })
   .superRefine((a, ctx) => {
     if (a.clientSecret !== undefined) ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'is not read from the file itself: write clientSecretFile (a path) or clientSecretEnv (a variable name)' });
