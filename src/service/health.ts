@@ -23,10 +23,11 @@ export type HealthStatus = 'ok' | 'degraded' | 'down';
 export interface HealthReport {
   status: HealthStatus;
   /**
-   * `mail`: the listener's mailboxes, IMAP or Microsoft Graph. `imap` is the same result under the
-   * name it had before Graph mailboxes came (monitors written against it keep working).
+   * `listener`: the listener role, its mailboxes (IMAP or Microsoft Graph) and Faspex 5 box sweeps.
+   * `imap` is the same result under the name it had before Graph mailboxes and sweeps came
+   * (monitors written against it keep working).
    */
-  checks: { redis: CheckResult; mail: CheckResult; imap: CheckResult; workers: CheckResult };
+  checks: { redis: CheckResult; listener: CheckResult; imap: CheckResult; workers: CheckResult };
 }
 
 /**
@@ -37,8 +38,8 @@ export type Probe = () => Promise<string | void>;
 
 export interface HealthCheckOptions {
   redis: Probe;
-  /** the mail listener's mailboxes */
-  mail?: Probe;
+  /** the listener role: mailboxes and box sweeps */
+  listener?: Probe;
   workers?: Probe;
   /** per probe; a probe that has not answered by then counts as down */
   timeoutMs?: number;
@@ -47,12 +48,12 @@ export interface HealthCheckOptions {
 export function createHealthCheck(options: HealthCheckOptions): () => Promise<HealthReport> {
   const timeoutMs = options.timeoutMs ?? 2000;
   return async () => {
-    const [redis, mail, workers] = await Promise.all([
+    const [redis, listener, workers] = await Promise.all([
       runProbe(options.redis, timeoutMs),
-      options.mail ? runProbe(options.mail, timeoutMs) : skipped('not run by this process'),
+      options.listener ? runProbe(options.listener, timeoutMs) : skipped('not run by this process'),
       options.workers ? runProbe(options.workers, timeoutMs) : skipped('not run by this process'),
     ]);
-    return { status: overall(redis, [mail, workers]), checks: { redis, mail, imap: mail, workers } };
+    return { status: overall(redis, [listener, workers]), checks: { redis, listener, imap: listener, workers } };
   };
 }
 

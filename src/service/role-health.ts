@@ -20,7 +20,7 @@ export function healthOfRoles(ctx: ServiceContext, roles: readonly Role[]): () =
     // the context's connection was ready at start; a fresh one may still be connecting (and,
     // with no offline queue, would fail the first probes)
     redis: redisPingProbe(ctx.redis),
-    mail: listener ? fromRole(listener) : undefined,
+    listener: listener ? fromRole(listener) : undefined,
     workers: downloader
       ? fromRole(downloader)
       : async () => {

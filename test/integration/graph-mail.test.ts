@@ -83,14 +83,14 @@ describe('a Graph mailbox through the real run', () => {
   const complete = () => completePackages(env.DOWNLOAD_DIR!);
   const health = async (port: number) => {
     const r = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
-    return r ? ((await r.json()) as { checks: Record<string, { status: string; detail?: string }> }).checks.mail : undefined;
+    return r ? ((await r.json()) as { checks: Record<string, { status: string; detail?: string }> }).checks.listener : undefined;
   };
   const inboxReason = async () => (await readInboxStatuses(redis, prefix)).find((s) => s.inbox === 'default')?.reason ?? '';
   const healthSays = (port: number, status: 'ok' | 'down', text: RegExp) =>
     waitFor(async () => {
       const h = await health(port);
       return h?.status === status && text.test(h.detail ?? '') ? h : undefined;
-    }, { what: `/healthz mail ${status} saying ${text}`, timeoutMs: 60_000 });
+    }, { what: `/healthz listener ${status} saying ${text}`, timeoutMs: 60_000 });
 
   let reader: { p: ServiceProcess; port: number };
 

@@ -9,16 +9,16 @@ const fails = (message: string) => async () => {
 describe('createHealthCheck', () => {
   it('is ok when every probe answers, and marks probes it was not given as skipped', async () => {
     const report = await createHealthCheck({ redis: ok, workers: async () => '2 workers' })();
-    expect(report).toMatchObject({ status: 'ok', checks: { redis: { status: 'ok' }, mail: { status: 'skipped' }, imap: { status: 'skipped' }, workers: { status: 'ok', detail: '2 workers' } } });
+    expect(report).toMatchObject({ status: 'ok', checks: { redis: { status: 'ok' }, listener: { status: 'skipped' }, imap: { status: 'skipped' }, workers: { status: 'ok', detail: '2 workers' } } });
     expect(httpStatusOf(report)).toBe(200);
   });
 
   it('is degraded (still 200) when only the mail listener or the workers fail', async () => {
-    const report = await createHealthCheck({ redis: ok, mail: fails('IMAP login refused') })();
+    const report = await createHealthCheck({ redis: ok, listener: fails('IMAP login refused') })();
     expect(report.status).toBe('degraded');
-    expect(report.checks.mail).toMatchObject({ status: 'down', detail: 'IMAP login refused' });
+    expect(report.checks.listener).toMatchObject({ status: 'down', detail: 'IMAP login refused' });
     // the name the check had before Graph mailboxes: the same result
-    expect(report.checks.imap).toEqual(report.checks.mail);
+    expect(report.checks.imap).toEqual(report.checks.listener);
     expect(httpStatusOf(report)).toBe(200);
   });
 
