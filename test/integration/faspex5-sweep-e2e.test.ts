@@ -19,6 +19,11 @@ function manifests(dir: string): Array<{ title: string; kind: string; packageId:
   return readdirSync(dir).filter((f) => existsSync(join(dir, f, 'faspex-package.json'))).map((f) => JSON.parse(readFileSync(join(dir, f, 'faspex-package.json'), 'utf8')));
 }
 
+/** the transfer specs asked for a package: one per download attempt */
+function transfersOf(sim: FaspexSim, id: string) {
+  return sim.requests.filter((r) => r.path.endsWith(`/packages/${id}/transfer_spec/download`) && r.method === 'POST');
+}
+
 function clientsWithBoxes(sim: FaspexSim, dir: string, boxes: string[], extra: Record<string, unknown> = {}): string {
   const api = sim.faspex5.addApiClient({ user: sim.credentials.username });
   const json = JSON.parse(sim.faspex5.clientsJson(dir, [api])) as Record<string, Record<string, unknown>>;
@@ -26,188 +31,152 @@ function clientsWithBoxes(sim: FaspexSim, dir: string, boxes: string[], extra: R
   return JSON.stringify(json);
 }
 
-describe('run with Faspex 5 boxes: timed sweeps, mail and sweep, shared inboxes and workgroups', { timeout: 150_000 }, () => {
-  let dovecot: Dovecot;
-  let sim: FaspexSim;
-  let service: ServiceProcess;
-  let env: Record<string, string>;
-  let port: number;
-  let redis: Redis;
-  const dir = tempDir('f5sweep');
-  const transfersOf = (id: string) => sim.requests.filter((r) => r.path.endsWith(`/packages/${id}/transfer_spec/download`) && r.method === 'POST');
-
+/**
+ * A `run` of its own for a describe block (or several, `processes`, each with its own data folder
+ * and dashboard): its Dovecot, Faspex simulator, folder and queue prefix, the Faspex 5 client
+ * sweeping `boxes`; ready once every process runs and the first sweep saw every box.
+ * `prepare` sets the simulator up before the first sweep.
+ */
+function ownRun(label: string, o: { boxes: string[]; extra: Record<string, string>; users?: Record<string, string>; prepare?: (sim: FaspexSim) => void; processes?: string[] }) {
+  const run = { dir: tempDir(label), services: [] as ServiceProcess[] } as {
+    dir: ReturnType<typeof tempDir>; dovecot: Dovecot; sim: FaspexSim; env: Record<string, string>; port: number; redis: Redis; services: ServiceProcess[];
+  };
   beforeAll(async () => {
-    [dovecot, sim] = await Promise.all([startDovecot(), createFaspexSim({ users: { alice: 'a-pw-1', bob: 'b-pw-2' } })]);
-    const user = sim.credentials.username;
-    sim.faspex5.addBox('shared_inbox', 'Desk', { [user]: 'standard' });
-    sim.faspex5.addBox('workgroup', 'Team', { [user]: 'standard', bob: 'standard' });
-    sim.faspex5.state.pageMax = 3;
-    // already there before the first sweep: remembered, not downloaded
-    for (let i = 0; i < 4; i++) sim.faspex5.addPackage({ title: `old ${i}`, files: { 'a.txt': 'a' }, recipients: [user] });
-    port = await freePort();
-    env = serviceEnv({
-      redisUrl: inject('redisUrl'), prefix: uniqueName('f5sweep'), dovecot, sim, dir: dir.path, dashboardPort: port,
-      extra: { FASPEX5_CLIENTS: clientsWithBoxes(sim, join(dir.path, 'keys'), ['inbox', 'shared_inbox:Desk', 'workgroup:Team']), FASPEX5_SWEEP_SECONDS: '5' },
+    [run.dovecot, run.sim] = await Promise.all([startDovecot(), createFaspexSim(o.users ? { users: o.users } : undefined)]);
+    o.prepare?.(run.sim);
+    run.port = await freePort();
+    run.env = serviceEnv({
+      redisUrl: inject('redisUrl'), prefix: uniqueName(label), dovecot: run.dovecot, sim: run.sim, dir: run.dir.path, dashboardPort: run.port,
+      extra: { FASPEX5_CLIENTS: clientsWithBoxes(run.sim, join(run.dir.path, 'keys'), o.boxes), ...o.extra },
     });
-    redis = new Redis(inject('redisUrl'));
-    service = startServiceProcess(['run'], env, dir.path);
-    await waitFor(() => service.output().includes('running; dashboard at'), { what: 'the service to start', timeoutMs: 30_000 });
-    await waitFor(async () => (await redis.hlen(`${env.QUEUE_PREFIX}:faspex5:box-status`)) === 3 || undefined, { what: 'the first sweep of the three boxes', timeoutMs: 30_000 });
+    run.redis = new Redis(inject('redisUrl'));
+    for (const name of o.processes ?? [undefined]) {
+      const env = name === undefined ? run.env : { ...run.env, DASHBOARD_PORT: '0', DATA_DIR: join(run.dir.path, `data-${name}`) };
+      const s = startServiceProcess(['run'], env, run.dir.path);
+      run.services.push(s);
+      await waitFor(() => s.output().includes('running; dashboard at'), { what: `service ${name ?? ''} to start`, timeoutMs: 30_000 });
+    }
+    await waitFor(async () => (await run.redis.hlen(`${run.env.QUEUE_PREFIX}:faspex5:box-status`)) === o.boxes.length || undefined, { what: `the first sweep of ${o.boxes.join(', ')}`, timeoutMs: 30_000 });
   }, 120_000);
-
   afterAll(async () => {
-    await service?.stop('SIGKILL');
-    await redis?.quit();
-    await Promise.all([dovecot?.stop(), sim?.close()]);
-    dir.remove();
+    await Promise.all(run.services.map((s) => s.stop('SIGKILL')));
+    await run.redis?.quit();
+    await Promise.all([run.dovecot?.stop(), run.sim?.close()]);
+    run.dir.remove();
+  });
+  return run;
+}
+
+describe('run with Faspex 5 boxes: timed sweeps, mail and sweep, shared inboxes and workgroups', { timeout: 150_000 }, () => {
+  const s = ownRun('f5sweep', {
+    users: { alice: 'a-pw-1', bob: 'b-pw-2' }, boxes: ['inbox', 'shared_inbox:Desk', 'workgroup:Team'], extra: { FASPEX5_SWEEP_SECONDS: '5' },
+    prepare: (sim) => {
+      const user = sim.credentials.username;
+      sim.faspex5.addBox('shared_inbox', 'Desk', { [user]: 'standard' });
+      sim.faspex5.addBox('workgroup', 'Team', { [user]: 'standard', bob: 'standard' });
+      sim.faspex5.state.pageMax = 3;
+      // already there before the first sweep: remembered, not downloaded
+      for (let i = 0; i < 4; i++) sim.faspex5.addPackage({ title: `old ${i}`, files: { 'a.txt': 'a' }, recipients: [user] });
+    },
   });
 
   it('the first sweep remembers what is there; a package no mail announced is found by the timed sweep', async () => {
-    const pkg = sim.faspex5.addPackage({ title: 'no mail', files: { 'clip.mov': 20_000 }, recipients: [sim.credentials.username] });
-    await waitFor(() => manifests(env.DOWNLOAD_DIR!).find((m) => m.title === 'no mail'), { what: 'the swept package on disk', timeoutMs: 60_000 });
-    expect(manifests(env.DOWNLOAD_DIR!).map((m) => m.title)).not.toContain('old 0');
-    expect(transfersOf(pkg.id)).toHaveLength(1);
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const pkg = s.sim.faspex5.addPackage({ title: 'no mail', files: { 'clip.mov': 20_000 }, recipients: [s.sim.credentials.username] });
+    await waitFor(() => manifests(s.env.DOWNLOAD_DIR!).find((m) => m.title === 'no mail'), { what: 'the swept package on disk', timeoutMs: 60_000 });
+    expect(manifests(s.env.DOWNLOAD_DIR!).map((m) => m.title)).not.toContain('old 0');
+    expect(transfersOf(s.sim, pkg.id)).toHaveLength(1);
+    const metrics = await (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text();
     expect(metrics).toMatch(/^faspex_ingest_packages_missed_by_mail_total\{server="127\.0\.0\.1:\d+"\} [1-9]/m);
     // the packages page tells a swept package from a mailed one; /healthz names each box
-    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toContain('found by sweep (inbox)');
-    expect(JSON.stringify(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json())).toMatch(/faspex5 127\.0\.0\.1:\d+ workgroup:Team: last sweep \S+ ok/);
+    expect(await (await fetch(`http://127.0.0.1:${s.port}/`)).text()).toContain('found by sweep (inbox)');
+    expect(JSON.stringify(await (await fetch(`http://127.0.0.1:${s.port}/healthz`)).json())).toMatch(/faspex5 127\.0\.0\.1:\d+ workgroup:Team: last sweep \S+ ok/);
   });
 
   it('a package announced by mail and found by the sweep downloads once', async () => {
-    const pkg = sim.faspex5.addPackage({ title: 'mail and sweep', files: { 'a.bin': 10_000 }, recipients: [sim.credentials.username] });
-    await dovecot.deliver(faspex4Notification({ link: pkg.links.inbox, title: 'mail and sweep' }));
-    await waitFor(() => manifests(env.DOWNLOAD_DIR!).find((m) => m.title === 'mail and sweep'), { what: 'the package on disk', timeoutMs: 60_000 });
+    const pkg = s.sim.faspex5.addPackage({ title: 'mail and sweep', files: { 'a.bin': 10_000 }, recipients: [s.sim.credentials.username] });
+    await s.dovecot.deliver(faspex4Notification({ link: pkg.links.inbox, title: 'mail and sweep' }));
+    await waitFor(() => manifests(s.env.DOWNLOAD_DIR!).find((m) => m.title === 'mail and sweep'), { what: 'the package on disk', timeoutMs: 60_000 });
     // a few more sweeps pass: still one job, one download
-    const swept = sim.faspex5.state.listCalls.length;
-    await waitFor(() => sim.faspex5.state.listCalls.length >= swept + 6 || undefined, { what: 'more sweeps', timeoutMs: 60_000 });
-    expect(transfersOf(pkg.id)).toHaveLength(1);
-    expect(manifests(env.DOWNLOAD_DIR!).filter((m) => m.title === 'mail and sweep')).toHaveLength(1);
+    const swept = s.sim.faspex5.state.listCalls.length;
+    await waitFor(() => s.sim.faspex5.state.listCalls.length >= swept + 6 || undefined, { what: 'more sweeps', timeoutMs: 60_000 });
+    expect(transfersOf(s.sim, pkg.id)).toHaveLength(1);
+    expect(manifests(s.env.DOWNLOAD_DIR!).filter((m) => m.title === 'mail and sweep')).toHaveLength(1);
   });
 
   it('packages in a shared inbox and a workgroup download with that box\'s recipient parameter', async () => {
-    const desk = sim.faspex5.addPackage({ title: 'to bob and desk', files: { 'a.txt': 'desk' }, recipients: ['bob', { name: 'Desk', type: 'shared_inbox' }] });
-    const team = sim.faspex5.addPackage({ title: 'to team', files: { 'a.txt': 'team' }, recipients: [{ name: 'Team', type: 'workgroup' }] });
+    const desk = s.sim.faspex5.addPackage({ title: 'to bob and desk', files: { 'a.txt': 'desk' }, recipients: ['bob', { name: 'Desk', type: 'shared_inbox' }] });
+    const team = s.sim.faspex5.addPackage({ title: 'to team', files: { 'a.txt': 'team' }, recipients: [{ name: 'Team', type: 'workgroup' }] });
     await waitFor(() => {
-      const titles = manifests(env.DOWNLOAD_DIR!).map((m) => m.title);
+      const titles = manifests(s.env.DOWNLOAD_DIR!).map((m) => m.title);
       return titles.includes('to bob and desk') && titles.includes('to team') ? true : undefined;
     }, { what: 'both box packages on disk', timeoutMs: 60_000 });
-    const boxes = sim.faspex5.state.boxes;
+    const boxes = s.sim.faspex5.state.boxes;
     const id = (name: string) => [...boxes.values()].find((b) => b.name === name)!.id;
-    expect(transfersOf(desk.id).map((r) => r.query)).toEqual([expect.objectContaining({ recipient_workgroup_id: id('Desk') })]);
-    expect(transfersOf(team.id).map((r) => r.query)).toEqual([expect.objectContaining({ recipient_workgroup_id: id('Team') })]);
+    expect(transfersOf(s.sim, desk.id).map((r) => r.query)).toEqual([expect.objectContaining({ recipient_workgroup_id: id('Desk') })]);
+    expect(transfersOf(s.sim, team.id).map((r) => r.query)).toEqual([expect.objectContaining({ recipient_workgroup_id: id('Team') })]);
   });
 
   it('a completed package whose job was cleaned up is still not fetched again', async () => {
-    const pkg = sim.faspex5.addPackage({ title: 'kept done', files: { 'a.txt': 'k' }, recipients: [sim.credentials.username] });
-    await waitFor(() => manifests(env.DOWNLOAD_DIR!).find((m) => m.title === 'kept done'), { what: 'the package on disk', timeoutMs: 60_000 });
+    const pkg = s.sim.faspex5.addPackage({ title: 'kept done', files: { 'a.txt': 'k' }, recipients: [s.sim.credentials.username] });
+    await waitFor(() => manifests(s.env.DOWNLOAD_DIR!).find((m) => m.title === 'kept done'), { what: 'the package on disk', timeoutMs: 60_000 });
     // as KEEP_COMPLETED_DAYS would: BullMQ removes the completed job (and its id) for good
-    const jobs = await redis.keys(`${env.QUEUE_PREFIX}:downloads:faspex5-inbox-*${pkg.id}`);
+    const jobs = await s.redis.keys(`${s.env.QUEUE_PREFIX}:downloads:faspex5-inbox-*${pkg.id}`);
     expect(jobs.length).toBeGreaterThan(0);
-    await redis.del(...jobs);
-    await redis.zrem(`${env.QUEUE_PREFIX}:downloads:completed`, jobs[0]!.split(':').pop()!);
-    const swept = sim.faspex5.state.listCalls.length;
-    await waitFor(() => sim.faspex5.state.listCalls.length >= swept + 6 || undefined, { what: 'more sweeps', timeoutMs: 60_000 });
-    expect(transfersOf(pkg.id)).toHaveLength(1);
+    await s.redis.del(...jobs);
+    await s.redis.zrem(`${s.env.QUEUE_PREFIX}:downloads:completed`, jobs[0]!.split(':').pop()!);
+    const swept = s.sim.faspex5.state.listCalls.length;
+    await waitFor(() => s.sim.faspex5.state.listCalls.length >= swept + 6 || undefined, { what: 'more sweeps', timeoutMs: 60_000 });
+    expect(transfersOf(s.sim, pkg.id)).toHaveLength(1);
   });
 });
 
 describe('run with Faspex 5 boxes: a download that died is found again by the next sweep', { timeout: 150_000 }, () => {
-  let dovecot: Dovecot;
-  let sim: FaspexSim;
-  let service: ServiceProcess;
-  let env: Record<string, string>;
-  let redis: Redis;
-  const dir = tempDir('f5resweep');
-
-  beforeAll(async () => {
-    [dovecot, sim] = await Promise.all([startDovecot(), createFaspexSim()]);
-    env = serviceEnv({
-      redisUrl: inject('redisUrl'), prefix: uniqueName('f5resweep'), dovecot, sim, dir: dir.path,
-      extra: {
-        FASPEX5_CLIENTS: clientsWithBoxes(sim, join(dir.path, 'keys'), ['inbox']), FASPEX5_SWEEP_SECONDS: '5',
-        // one attempt: the ascp that dies at 40 % fails the job for good; only a sweep brings it back
-        DOWNLOAD_ATTEMPTS: '1', FAKE_ASCP_FAIL: 'die@40%,ok',
-      },
-    });
-    redis = new Redis(inject('redisUrl'));
-    service = startServiceProcess(['run'], env, dir.path);
-    await waitFor(() => service.output().includes('running; dashboard at'), { what: 'the service to start', timeoutMs: 30_000 });
-    await waitFor(async () => (await redis.hlen(`${env.QUEUE_PREFIX}:faspex5:box-status`)) === 1 || undefined, { what: 'the first sweep', timeoutMs: 30_000 });
-  }, 120_000);
-
-  afterAll(async () => {
-    await service?.stop('SIGKILL');
-    await redis?.quit();
-    await Promise.all([dovecot?.stop(), sim?.close()]);
-    dir.remove();
+  const s = ownRun('f5resweep', {
+    boxes: ['inbox'],
+    extra: {
+      FASPEX5_SWEEP_SECONDS: '5',
+      // one attempt: the ascp that dies at 40 % fails the job for good; only a sweep brings it back
+      DOWNLOAD_ATTEMPTS: '1', FAKE_ASCP_FAIL: 'die@40%,ok',
+    },
   });
 
   it('a package whose ascp died mid-transfer (its job failed) is completed by a later sweep, resuming', async () => {
-    const pkg = sim.faspex5.addPackage({ title: 'died once', files: { 'big.bin': 400_000 }, recipients: [sim.credentials.username] });
-    const failed = `${env.QUEUE_PREFIX}:downloads:failed`;
-    await waitFor(async () => (await redis.zcard(failed)) === 1 || undefined, { what: 'the job to fail after its one attempt', timeoutMs: 60_000 });
-    expect(manifests(env.DOWNLOAD_DIR!)).toEqual([]);
-    await waitFor(() => manifests(env.DOWNLOAD_DIR!).find((m) => m.title === 'died once'), { what: 'the package completed by a sweep', timeoutMs: 90_000 });
-    expect(await redis.zcard(failed)).toBe(0);
-    expect(service.output()).toMatch(/a failed download the server still lists is tried again by the sweep/);
+    const pkg = s.sim.faspex5.addPackage({ title: 'died once', files: { 'big.bin': 400_000 }, recipients: [s.sim.credentials.username] });
+    const failed = `${s.env.QUEUE_PREFIX}:downloads:failed`;
+    await waitFor(async () => (await s.redis.zcard(failed)) === 1 || undefined, { what: 'the job to fail after its one attempt', timeoutMs: 60_000 });
+    expect(manifests(s.env.DOWNLOAD_DIR!)).toEqual([]);
+    await waitFor(() => manifests(s.env.DOWNLOAD_DIR!).find((m) => m.title === 'died once'), { what: 'the package completed by a sweep', timeoutMs: 90_000 });
+    expect(await s.redis.zcard(failed)).toBe(0);
+    expect(s.services[0]!.output()).toMatch(/a failed download the server still lists is tried again by the sweep/);
     // two transfer specs asked for: the first attempt, then the sweep's retry; no third
-    const transfers = sim.requests.filter((r) => r.path.endsWith(`/packages/${pkg.id}/transfer_spec/download`) && r.method === 'POST');
-    expect(transfers).toHaveLength(2);
+    expect(transfersOf(s.sim, pkg.id)).toHaveLength(2);
   });
 });
 
 describe('run with Faspex 5 boxes: the mail is the trigger, one sweeper per box across processes', { timeout: 150_000 }, () => {
-  let dovecot: Dovecot;
-  let sim: FaspexSim;
-  let redis: Redis;
-  let env: Record<string, string>;
-  const services: ServiceProcess[] = [];
-  const dir = tempDir('f5trig');
-  const leaseKey = () => `${env.QUEUE_PREFIX}:sweep:${new URL(sim.baseUrl).host} inbox:lease`;
+  // a long timer: only a mail can make these packages arrive within the test's deadlines
+  const s = ownRun('f5trig', { boxes: ['inbox'], extra: { FASPEX5_SWEEP_SECONDS: '3600' }, processes: ['a', 'b'] });
+  const leaseKey = () => `${s.env.QUEUE_PREFIX}:sweep:${new URL(s.sim.baseUrl).host} inbox:lease`;
   /** a link form the extractor does not know, on the server's host */
-  const unknownForm = (id: string) => `${new URL(sim.baseUrl).origin}/aspera/faspex/app/received/view?package=${id}`;
-
-  beforeAll(async () => {
-    [dovecot, sim] = await Promise.all([startDovecot(), createFaspexSim()]);
-    // a long timer: only a mail can make these packages arrive within the test's deadlines
-    env = serviceEnv({
-      redisUrl: inject('redisUrl'), prefix: uniqueName('f5trig'), dovecot, sim, dir: dir.path,
-      extra: { FASPEX5_CLIENTS: clientsWithBoxes(sim, join(dir.path, 'keys'), ['inbox']), FASPEX5_SWEEP_SECONDS: '3600' },
-    });
-    redis = new Redis(inject('redisUrl'));
-    for (const name of ['a', 'b']) {
-      const s = startServiceProcess(['run'], { ...env, DASHBOARD_PORT: '0', DATA_DIR: join(dir.path, `data-${name}`) }, dir.path);
-      services.push(s);
-      await waitFor(() => s.output().includes('running; dashboard at'), { what: `service ${name} to start`, timeoutMs: 30_000 });
-    }
-    await waitFor(async () => (await redis.hlen(`${env.QUEUE_PREFIX}:faspex5:box-status`)) === 1 || undefined, { what: 'the first sweep', timeoutMs: 30_000 });
-  }, 120_000);
-
-  afterAll(async () => {
-    await Promise.all(services.map((s) => s.stop('SIGKILL')));
-    await redis?.quit();
-    await Promise.all([dovecot?.stop(), sim?.close()]);
-    dir.remove();
-  });
+  const unknownForm = (id: string) => `${new URL(s.sim.baseUrl).origin}/aspera/faspex/app/received/view?package=${id}`;
 
   it('a mail whose link form is unknown still gets its package downloaded, by a sweep it asks for', async () => {
-    const pkg = sim.faspex5.addPackage({ title: 'unknown form', files: { 'a.txt': 'u' }, recipients: [sim.credentials.username] });
-    await dovecot.deliver(faspex4Notification({ link: unknownForm(pkg.id), title: 'unknown form' }));
-    await waitFor(() => manifests(env.DOWNLOAD_DIR!).find((m) => m.title === 'unknown form'), { what: 'the package on disk', timeoutMs: 30_000 });
-    expect(await redis.hlen(`${env.QUEUE_PREFIX}:faspex5:sweep-requests`)).toBe(0);
+    const pkg = s.sim.faspex5.addPackage({ title: 'unknown form', files: { 'a.txt': 'u' }, recipients: [s.sim.credentials.username] });
+    await s.dovecot.deliver(faspex4Notification({ link: unknownForm(pkg.id), title: 'unknown form' }));
+    await waitFor(() => manifests(s.env.DOWNLOAD_DIR!).find((m) => m.title === 'unknown form'), { what: 'the package on disk', timeoutMs: 30_000 });
+    expect(await s.redis.hlen(`${s.env.QUEUE_PREFIX}:faspex5:sweep-requests`)).toBe(0);
   });
 
   it('one process sweeps the box; SIGKILL of it hands the box to the other', async () => {
-    const holder = await redis.get(leaseKey());
+    const holder = await s.redis.get(leaseKey());
     const pid = Number(/:(\d+)$/.exec(holder ?? '')?.[1]);
-    const sweeping = services.find((s) => s.child.pid === pid)!;
-    const other = services.find((s) => s !== sweeping)!;
+    const sweeping = s.services.find((p) => p.child.pid === pid)!;
+    const other = s.services.find((p) => p !== sweeping)!;
     expect(sweeping).toBeDefined();
     await sweeping.stop('SIGKILL');
-    await waitFor(async () => ((await redis.get(leaseKey()))?.endsWith(`:${other.child.pid}`) ? true : undefined), { what: 'the other process to take the box', timeoutMs: 30_000 });
-    const pkg = sim.faspex5.addPackage({ title: 'after handover', files: { 'a.txt': 'h' }, recipients: [sim.credentials.username] });
-    await dovecot.deliver(faspex4Notification({ link: unknownForm(pkg.id), title: 'after handover' }));
-    await waitFor(() => manifests(env.DOWNLOAD_DIR!).find((m) => m.title === 'after handover'), { what: 'the package on disk', timeoutMs: 45_000 });
+    await waitFor(async () => ((await s.redis.get(leaseKey()))?.endsWith(`:${other.child.pid}`) ? true : undefined), { what: 'the other process to take the box', timeoutMs: 30_000 });
+    const pkg = s.sim.faspex5.addPackage({ title: 'after handover', files: { 'a.txt': 'h' }, recipients: [s.sim.credentials.username] });
+    await s.dovecot.deliver(faspex4Notification({ link: unknownForm(pkg.id), title: 'after handover' }));
+    await waitFor(() => manifests(s.env.DOWNLOAD_DIR!).find((m) => m.title === 'after handover'), { what: 'the package on disk', timeoutMs: 45_000 });
   });
 });
