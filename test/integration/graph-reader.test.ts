@@ -175,6 +175,39 @@ describe('the Graph reader against the stand-ins', () => {
     await queue.close();
   }, 120_000);
 
+  it('marks and moves the rest of a chunk when one of its mails is deleted before its mark', async () => {
+    const prefix = uniqueName('graph-gone-mark');
+    const box = graph.mailbox(MAILBOX);
+    box.addFolder('Gone marks', undefined);
+    const [deleted, ...kept] = [911, 912, 913].map((n) => graph.deliver(MAILBOX, { subject: `Package ${n}`, html: `<a href="${link(n).replace(/&/g, '&amp;')}">Download</a>` }, 'Gone marks'));
+    // deleted for good as the reader marks it: after it was read and queued
+    graph.beforeAnswer((method, path) => {
+      if (method === 'PATCH' && path.endsWith(`/messages/${deleted!.id}`) && box.messages.has(deleted!.id)) box.remove(deleted!);
+    });
+    const queue = new Queue<DownloadJobData>(QUEUE.downloads, { connection: redis, prefix });
+    const g = config('Gone marks handled', 'Gone marks');
+    const auth = createImapAuthSource({ auth: g.auth, caFile: g.caFile, redis, prefix, logger });
+    const reader = createGraphReader({ graph: g, redis, prefix, enqueue: (items) => enqueueDownloads(queue, items, {}, {}), allowlist: parseAllowlist('faspex.fabrikam.example'), auth, logger });
+    const reports: MailReport[] = [];
+    reader.on('mail', (r) => reports.push(r));
+    reader.start();
+    const handled = () => [...box.folders.values()].find((f) => f.displayName === 'Gone marks handled');
+    try {
+      await waitFor(() => reports.length >= 3, { what: 'three mails read', timeoutMs: 60_000 });
+      await waitFor(() => kept.every((m) => box.messages.get(m.id)?.folderId === handled()?.id) || undefined, { what: 'the two others moved', timeoutMs: 30_000 });
+    } finally {
+      graph.beforeAnswer(undefined);
+      await reader.stop();
+      await auth.close();
+    }
+    expect(graph.requests.some((r) => r.method === 'PATCH' && r.path.endsWith(`/messages/${deleted!.id}`) && r.status === 404)).toBe(true);
+    expect(reports.map((r) => r.outcome)).toEqual(['queued', 'queued', 'queued']);
+    expect(kept.map((m) => box.messages.get(m.id)!.categories)).toEqual([['Faspex queued'], ['Faspex queued']]);
+    expect(await queue.count()).toBe(3);
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }, 120_000);
+
   it('writes the delta link only while the lease is this reader\'s', async () => {
     const prefix = uniqueName('graph-fence');
     const leaseKey = `${prefix}:inbox:x:lease`;

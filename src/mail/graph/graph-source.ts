@@ -112,10 +112,24 @@ export class GraphSource implements MailSource<GraphMail> {
     for (const [outcome, mails] of byOutcome) {
       for (const mail of mails) {
         const path = `${this.user}/messages/${encodeURIComponent(mail.id)}`;
-        if (this.o.markKeyword) await this.graph.patch(path, { categories: [...mail.categories.filter((c) => !OURS.has(c)), CATEGORIES[outcome]] });
+        if (this.o.markKeyword) {
+          const marked = await this.graph.patch(path, { categories: [...mail.categories.filter((c) => !OURS.has(c)), CATEGORIES[outcome]] }).then(
+            () => true,
+            (err: unknown) => {
+              // deleted since it was read: nothing to mark or move, and the rest of the chunk still is
+              if (err instanceof GraphError && err.status === 404) return false;
+              throw err;
+            },
+          );
+          if (!marked) continue;
+        }
         if (this.o.moveTo) {
           this.moveToId ??= await this.folderId(this.o.moveTo, true);
-          await this.graph.post(`${path}/move`, { destinationId: this.moveToId });
+          await this.graph.post(`${path}/move`, { destinationId: this.moveToId }).catch((err: unknown) => {
+            // the folder may be the one gone (deleted by a person): look it up, or make it, next time
+            if (err instanceof GraphError && err.status === 404) this.moveToId = undefined;
+            throw err;
+          });
         }
       }
     }
