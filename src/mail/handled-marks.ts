@@ -33,16 +33,29 @@ export interface MarkOptions {
 export async function markHandled(client: ImapFlow, byOutcome: ReadonlyMap<MailOutcomeKind, readonly number[]>, options: MarkOptions, ensured: Set<string>): Promise<void> {
   const all = [...byOutcome.values()].flat();
   if (all.length === 0) return;
+  // imapflow answers a refused STORE or MOVE with false, not a throw: said here, after the move
+  // was still tried, so the caller logs it
+  const refused: string[] = [];
   if (options.keyword && keywordsAllowed(client.mailbox)) {
-    for (const [outcome, uids] of byOutcome) if (uids.length > 0) await client.messageFlagsAdd(uidSet(uids), [KEYWORDS[outcome]], { uid: true });
+    for (const [outcome, uids] of byOutcome) {
+      if (uids.length > 0 && !(await client.messageFlagsAdd(uidSet(uids), [KEYWORDS[outcome]], { uid: true }))) refused.push(`the keyword ${KEYWORDS[outcome]}`);
+    }
   }
   if (options.moveTo) {
-    if (!ensured.has(options.moveTo)) {
-      await ensureMailbox(client, options.moveTo);
-      ensured.add(options.moveTo);
+    const move = async () => {
+      if (!ensured.has(options.moveTo!)) {
+        await ensureMailbox(client, options.moveTo!);
+        ensured.add(options.moveTo!);
+      }
+      return (await client.messageMove(uidSet(all), options.moveTo!, { uid: true })) !== false;
+    };
+    // a folder made earlier may have been deleted since (by a person): look for it, or make it, once more
+    if (!(await move())) {
+      ensured.delete(options.moveTo);
+      if (!(await move())) refused.push(`the move to ${options.moveTo}`);
     }
-    await client.messageMove(uidSet(all), options.moveTo, { uid: true });
   }
+  if (refused.length > 0) throw new Error(`the IMAP server refused ${refused.join(' and ')} (${client.mailbox ? client.mailbox.path : 'no mailbox'}, UIDs ${uidSet(all)})`);
 }
 
 async function ensureMailbox(client: ImapFlow, path: string): Promise<void> {

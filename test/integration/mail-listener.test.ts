@@ -113,6 +113,21 @@ describe('mail listener: the happy paths', () => {
     expect([status && status.messages, inbox && inbox.messages]).toEqual([1, 0]);
   });
 
+  it('makes IMAP_MOVE_TO again when a person deleted it, and moves the next mail there', async () => {
+    h = await startHarness(inject('redisUrl'), 'ml-move-again', { imap: { moveTo: 'Processed' } });
+    h.listener.start();
+    await h.dovecot.deliver(notification(17));
+    await h.waitForReports(1);
+    const client = await h.imapClient();
+    await client.mailboxDelete('Processed');
+    await h.dovecot.deliver(notification(18));
+    await h.waitForReports(2);
+    const status = await client.status('Processed', { messages: true });
+    const inbox = await client.status('INBOX', { messages: true });
+    await client.logout();
+    expect([status && status.messages, inbox && inbox.messages]).toEqual([1, 0]);
+  });
+
   it('refuses mail the sender policy does not vouch for, and records it', async () => {
     h = await startHarness(inject('redisUrl'), 'ml-policy', { senderPolicy: { allowedForwarders: ['studio.example'], authservId: 'mx.example.com' } });
     h.listener.start();
