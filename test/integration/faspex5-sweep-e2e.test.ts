@@ -6,13 +6,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../src/service/redis-server.js';
-import { startDovecot, type Dovecot } from '../../src/standins/dovecot.js';
-import { createFaspexSim, type FaspexSim } from '../../src/standins/faspex-sim/index.js';
+import type { FaspexSim } from '../../src/standins/faspex-sim/index.js';
 import { faspex4Notification } from '../../src/standins/notification-mail.js';
-import { serviceEnv } from '../support/service-env.js';
-import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
-import { tempDir, uniqueName, waitFor } from '../support/temp.js';
+import { serviceStack, type ServiceStack, type ServiceStackOptions } from '../support/service-stack.js';
+import { waitFor } from '../support/temp.js';
 
 function manifests(dir: string): Array<{ title: string; kind: string; packageId: string }> {
   if (!existsSync(dir)) return [];
@@ -33,44 +30,32 @@ function clientsWithBoxes(sim: FaspexSim, dir: string, boxes: string[], extra: R
 
 /**
  * A `run` of its own for a describe block (or several, `processes`, each with its own data folder
- * and dashboard): its Dovecot, Faspex simulator, folder and queue prefix, the Faspex 5 client
- * sweeping `boxes`; ready once every process runs and the first sweep saw every box.
- * `prepare` sets the simulator up before the first sweep.
+ * and dashboard) on a stack of its own, the Faspex 5 client sweeping `boxes`; ready once every
+ * process runs and the first sweep saw every box. `prepare` sets the simulator up before that.
  */
-function ownRun(label: string, o: { boxes: string[]; extra: Record<string, string>; users?: Record<string, string>; prepare?: (sim: FaspexSim) => void; processes?: string[] }) {
-  const run = { dir: tempDir(label), services: [] as ServiceProcess[] } as {
-    dir: ReturnType<typeof tempDir>; dovecot: Dovecot; sim: FaspexSim; env: Record<string, string>; port: number; redis: Redis; services: ServiceProcess[];
-  };
+function ownRun(label: string, o: Pick<ServiceStackOptions, 'sim' | 'prepare'> & { boxes: string[]; extra: Record<string, string>; processes?: string[] }) {
+  const run = serviceStack(label, {
+    sim: o.sim, prepare: o.prepare,
+    env: (base, s) => ({ ...base, DASHBOARD_PORT: String(s.port), FASPEX5_CLIENTS: clientsWithBoxes(s.sim, join(s.dir.path, 'keys'), o.boxes), ...o.extra }),
+  }) as ServiceStack & { redis: Redis };
   beforeAll(async () => {
-    [run.dovecot, run.sim] = await Promise.all([startDovecot(), createFaspexSim(o.users ? { users: o.users } : undefined)]);
-    o.prepare?.(run.sim);
-    run.port = await freePort();
-    run.env = serviceEnv({
-      redisUrl: inject('redisUrl'), prefix: uniqueName(label), dovecot: run.dovecot, sim: run.sim, dir: run.dir.path, dashboardPort: run.port,
-      extra: { FASPEX5_CLIENTS: clientsWithBoxes(run.sim, join(run.dir.path, 'keys'), o.boxes), ...o.extra },
-    });
     run.redis = new Redis(inject('redisUrl'));
     for (const name of o.processes ?? [undefined]) {
-      const env = name === undefined ? run.env : { ...run.env, DASHBOARD_PORT: '0', DATA_DIR: join(run.dir.path, `data-${name}`) };
-      const s = startServiceProcess(['run'], env, run.dir.path);
-      run.services.push(s);
-      await waitFor(() => s.output().includes('running; dashboard at'), { what: `service ${name ?? ''} to start`, timeoutMs: 30_000 });
+      if (name === undefined) await run.run();
+      else await run.run({ ...run.env, DASHBOARD_PORT: '0', DATA_DIR: join(run.dir.path, `data-${name}`) }, `service ${name}`);
     }
     await waitFor(async () => (await run.redis.hlen(`${run.env.QUEUE_PREFIX}:faspex5:box-status`)) === o.boxes.length || undefined, { what: `the first sweep of ${o.boxes.join(', ')}`, timeoutMs: 30_000 });
-  }, 120_000);
+  }, 150_000);
   afterAll(async () => {
-    await Promise.all(run.services.map((s) => s.stop('SIGKILL')));
     await run.redis?.quit();
-    await Promise.all([run.dovecot?.stop(), run.sim?.close()]);
-    run.dir.remove();
   });
   return run;
 }
 
 describe('run with Faspex 5 boxes: timed sweeps, mail and sweep, shared inboxes and workgroups', { timeout: 150_000 }, () => {
   const s = ownRun('f5sweep', {
-    users: { alice: 'a-pw-1', bob: 'b-pw-2' }, boxes: ['inbox', 'shared_inbox:Desk', 'workgroup:Team'], extra: { FASPEX5_SWEEP_SECONDS: '5' },
-    prepare: (sim) => {
+    sim: { users: { alice: 'a-pw-1', bob: 'b-pw-2' } }, boxes: ['inbox', 'shared_inbox:Desk', 'workgroup:Team'], extra: { FASPEX5_SWEEP_SECONDS: '5' },
+    prepare: ({ sim }) => {
       const user = sim.credentials.username;
       sim.faspex5.addBox('shared_inbox', 'Desk', { [user]: 'standard' });
       sim.faspex5.addBox('workgroup', 'Team', { [user]: 'standard', bob: 'standard' });
@@ -147,7 +132,7 @@ describe('run with Faspex 5 boxes: a download that died is found again by the ne
     expect(manifests(s.env.DOWNLOAD_DIR!)).toEqual([]);
     await waitFor(() => manifests(s.env.DOWNLOAD_DIR!).find((m) => m.title === 'died once'), { what: 'the package completed by a sweep', timeoutMs: 90_000 });
     expect(await s.redis.zcard(failed)).toBe(0);
-    expect(s.services[0]!.output()).toMatch(/a failed download the server still lists is tried again by the sweep/);
+    expect(s.processes[0]!.output()).toMatch(/a failed download the server still lists is tried again by the sweep/);
     // two transfer specs asked for: the first attempt, then the sweep's retry; no third
     expect(transfersOf(s.sim, pkg.id)).toHaveLength(2);
   });
@@ -170,8 +155,8 @@ describe('run with Faspex 5 boxes: the mail is the trigger, one sweeper per box 
   it('one process sweeps the box; SIGKILL of it hands the box to the other', async () => {
     const holder = await s.redis.get(leaseKey());
     const pid = Number(/:(\d+)$/.exec(holder ?? '')?.[1]);
-    const sweeping = s.services.find((p) => p.child.pid === pid)!;
-    const other = s.services.find((p) => p !== sweeping)!;
+    const sweeping = s.processes.find((p) => p.child.pid === pid)!;
+    const other = s.processes.find((p) => p !== sweeping)!;
     expect(sweeping).toBeDefined();
     await sweeping.stop('SIGKILL');
     await waitFor(async () => ((await s.redis.get(leaseKey()))?.endsWith(`:${other.child.pid}`) ? true : undefined), { what: 'the other process to take the box', timeoutMs: 30_000 });

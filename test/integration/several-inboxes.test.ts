@@ -1,17 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../src/service/redis-server.js';
+import { describe, expect, inject, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUE, type DownloadJobData } from '../../src/queue/queues.js';
-import { startDovecot, type Dovecot } from '../../src/standins/dovecot.js';
-import { createFaspexSim, type FaspexSim } from '../../src/standins/faspex-sim/index.js';
 import { faspex4Notification } from '../../src/standins/notification-mail.js';
 import { logRecords } from '../support/proof.js';
-import { serviceEnv } from '../support/service-env.js';
-import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
-import { tempDir, uniqueName, waitFor } from '../support/temp.js';
+import { serviceStack } from '../support/service-stack.js';
+import { waitFor } from '../support/temp.js';
 
 /**
  * One `listen` for three inboxes of MAILBOXES_FILE: two users and a second folder of one of them,
@@ -19,59 +15,47 @@ import { tempDir, uniqueName, waitFor } from '../support/temp.js';
  * download folder); the bad one never stops them, and /healthz names it.
  */
 describe('several inboxes in one listen', () => {
-  let dovecot: Dovecot;
-  let sim: FaspexSim;
-  let listen: ServiceProcess;
-  let env: Record<string, string>;
-  let metricsPort: number;
-  const dir = tempDir('inboxes');
-
-  beforeAll(async () => {
-    [dovecot, sim] = await Promise.all([startDovecot(), createFaspexSim()]);
-    dovecot.adduser('studio', 'studio-pass');
-    metricsPort = await freePort();
-    const base = serviceEnv({ redisUrl: inject('redisUrl'), prefix: uniqueName('inboxes'), dovecot, sim, dir: dir.path });
-    const file = join(dir.path, 'mailboxes.json');
-    const box = (id: string, user: string, extra: Record<string, unknown>) => ({ id, host: dovecot.host, port: dovecot.imapPort, secure: false, user, ...extra });
-    writeFileSync(file, JSON.stringify({
-      mailboxes: [
-        box('main', dovecot.user, { auth: { passwordEnv: 'MAIN_PASS' }, downloadFolder: 'main' }),
-        box('main-faspex', dovecot.user, { folder: 'Faspex', auth: { passwordEnv: 'MAIN_PASS' }, downloadFolder: 'main/faspex' }),
-        box('studio', 'studio', { auth: { passwordEnv: 'STUDIO_PASS' } }),
-        box('broken', 'studio', { folder: 'Other', auth: { passwordEnv: 'WRONG_PASS' } }),
-      ],
-    }));
-    env = Object.fromEntries(Object.entries(base).filter(([k]) => !k.startsWith('IMAP_')));
-    Object.assign(env, { MAILBOXES_FILE: file, MAIN_PASS: dovecot.password, STUDIO_PASS: 'studio-pass', WRONG_PASS: 'not-the-password', METRICS_PORT: String(metricsPort) });
-  });
-
-  afterAll(async () => {
-    await listen?.stop('SIGKILL');
-    await Promise.all([dovecot?.stop(), sim?.close()]);
-    dir.remove();
+  const s = serviceStack('inboxes', {
+    prepare: ({ dovecot }) => dovecot.adduser('studio', 'studio-pass'),
+    env: (base, { dovecot, dir, port }) => {
+      const file = join(dir.path, 'mailboxes.json');
+      const box = (id: string, user: string, extra: Record<string, unknown>) => ({ id, host: dovecot.host, port: dovecot.imapPort, secure: false, user, ...extra });
+      writeFileSync(file, JSON.stringify({
+        mailboxes: [
+          box('main', dovecot.user, { auth: { passwordEnv: 'MAIN_PASS' }, downloadFolder: 'main' }),
+          box('main-faspex', dovecot.user, { folder: 'Faspex', auth: { passwordEnv: 'MAIN_PASS' }, downloadFolder: 'main/faspex' }),
+          box('studio', 'studio', { auth: { passwordEnv: 'STUDIO_PASS' } }),
+          box('broken', 'studio', { folder: 'Other', auth: { passwordEnv: 'WRONG_PASS' } }),
+        ],
+      }));
+      return {
+        ...Object.fromEntries(Object.entries(base).filter(([k]) => !k.startsWith('IMAP_'))),
+        MAILBOXES_FILE: file, MAIN_PASS: dovecot.password, STUDIO_PASS: 'studio-pass', WRONG_PASS: 'not-the-password', METRICS_PORT: String(port),
+      };
+    },
   });
 
   it('reads every good inbox while one cannot log in, and names that one on /healthz', async () => {
     // the second folder of the main account, created as a mail client would
     const { ImapFlow } = await import('imapflow');
-    const client = new ImapFlow({ host: dovecot.host, port: dovecot.imapPort, secure: false, auth: { user: dovecot.user, pass: dovecot.password }, logger: false });
+    const client = new ImapFlow({ host: s.dovecot.host, port: s.dovecot.imapPort, secure: false, auth: { user: s.dovecot.user, pass: s.dovecot.password }, logger: false });
     await client.connect();
     await client.mailboxCreate('Faspex');
 
-    listen = startServiceProcess(['listen'], env, dir.path);
+    const listen = s.start(['listen']);
     const records = () => logRecords(listen.output());
     await waitFor(() => ['main', 'main-faspex', 'studio'].every((id) => records().some((r) => r.inbox === id && r.msg === 'watching mailbox')), { what: 'three inboxes watched', timeoutMs: 30_000 });
 
-    const pkgs = ['main', 'main-faspex', 'studio'].map((id) => ({ id, pkg: sim.addPackage({ title: `for ${id}`, files: { 'a.bin': 100 } }) }));
-    await dovecot.deliver(faspex4Notification({ link: pkgs[0]!.pkg.links.external, title: 'for main' }));
+    const pkgs = ['main', 'main-faspex', 'studio'].map((id) => ({ id, pkg: s.sim.addPackage({ title: `for ${id}`, files: { 'a.bin': 100 } }) }));
+    await s.dovecot.deliver(faspex4Notification({ link: pkgs[0]!.pkg.links.external, title: 'for main' }));
     await client.append('Faspex', faspex4Notification({ link: pkgs[1]!.pkg.links.external, title: 'for main-faspex' }));
-    await dovecot.deliver(faspex4Notification({ link: pkgs[2]!.pkg.links.external, title: 'for studio' }), 'studio');
+    await s.dovecot.deliver(faspex4Notification({ link: pkgs[2]!.pkg.links.external, title: 'for studio' }), 'studio');
     await client.logout();
 
     await waitFor(() => ['main', 'main-faspex', 'studio'].every((id) => records().some((r) => r.inbox === id && r.msg === 'mail 1: queued')), { what: 'a mail queued in each good inbox', timeoutMs: 30_000 });
     // each job says which inbox announced it and where its package goes
     const redis = new Redis(inject('redisUrl'));
-    const queue = new Queue<DownloadJobData>(QUEUE.downloads, { connection: redis, prefix: env.QUEUE_PREFIX! });
+    const queue = new Queue<DownloadJobData>(QUEUE.downloads, { connection: redis, prefix: s.env.QUEUE_PREFIX! });
     const jobs = await queue.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
     await queue.close();
     await redis.quit();
@@ -84,7 +68,7 @@ describe('several inboxes in one listen', () => {
     // the broken inbox keeps retrying on its own; health is degraded and says which inbox and why
     await waitFor(() => records().some((r) => r.inbox === 'broken' && r.msg === 'IMAP connection ended; reconnecting'), { what: 'the broken inbox to fail', timeoutMs: 30_000 });
     const health = await waitFor(async () => {
-      const r = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
+      const r = await fetch(`http://127.0.0.1:${s.port}/healthz`);
       const body = (await r.json()) as { checks: { imap: { status: string; detail?: string } } };
       return body.checks.imap.status === 'down' ? body : undefined;
     }, { what: 'health to name the broken inbox' });
