@@ -14,7 +14,8 @@ import { startServiceProcess, type ServiceProcess } from './service-process.js';
 import { tempDir, uniqueName, waitFor } from './temp.js';
 
 export interface ServiceStack {
-  readonly dir: ReturnType<typeof tempDir>;
+  /** made in the beforeAll, so that collecting the tests (`vitest list`) leaves no folder behind */
+  dir: ReturnType<typeof tempDir>;
   dovecot: Dovecot;
   sim: FaspexSim;
   env: Record<string, string>;
@@ -38,7 +39,6 @@ export interface ServiceStackOptions {
 
 export function serviceStack(label: string, options: ServiceStackOptions = {}): ServiceStack {
   const stack = {
-    dir: tempDir(label),
     processes: [],
     start(command, env = stack.env) {
       const p = startServiceProcess(command, env, stack.dir.path);
@@ -50,8 +50,9 @@ export function serviceStack(label: string, options: ServiceStackOptions = {}): 
       await waitFor(() => p.output().includes('running; dashboard at'), { what: `${what} to start`, timeoutMs: 60_000 });
       return p;
     },
-  } as Pick<ServiceStack, 'dir' | 'processes' | 'start' | 'run'> as ServiceStack;
+  } as Pick<ServiceStack, 'processes' | 'start' | 'run'> as ServiceStack;
   beforeAll(async () => {
+    stack.dir = tempDir(label);
     [stack.dovecot, stack.sim, stack.port] = await Promise.all([startDovecot(), createFaspexSim(options.sim), freePort()]);
     options.prepare?.(stack);
     const base = serviceEnv({ redisUrl: inject('redisUrl'), prefix: uniqueName(label), dovecot: stack.dovecot, sim: stack.sim, dir: stack.dir.path });
@@ -60,7 +61,7 @@ export function serviceStack(label: string, options: ServiceStackOptions = {}): 
   afterAll(async () => {
     await Promise.all(stack.processes.map((p) => p.stop('SIGKILL')));
     await Promise.all([stack.dovecot?.stop(), stack.sim?.close()]);
-    stack.dir.remove();
+    stack.dir?.remove();
   });
   return stack;
 }
