@@ -3,35 +3,29 @@
  * directory (the environment wins). Everything else receives a typed, validated Config.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import type { AllowedHost } from '../faspex/allowlist.js';
 import type { TransportSettings } from '../fasp/transport.js';
 import type { ProxySettings } from '../http/proxy.js';
 import { registerSecret } from '../log/secrets.js';
-import { parseImapAuth, secretsOf } from '../mail/imap-auth/auth-config.js';
-import { parseGraphInbox } from './graph-inbox.js';
 import { clusterPrefixProblem, type RedisSettings } from '../queue/redis-shape.js';
 import type { CapSettings } from '../queue/transfer-caps.js';
-import { DEFAULT_INBOX_ID, type GraphConfig, type ImapConfig, type InboxConfig } from './inbox.js';
-import type * as MailboxesFile from './mailboxes-file.js';
+import type { ImapConfig, InboxConfig } from './inbox.js';
+import { readInboxSettings, type MailboxesReader, type MailPolicy } from './inbox-settings.js';
 import { readSecretFileFrom, resolveSecretFiles } from './secret-files.js';
 import { ConfigError } from './config-error.js';
 import { parsePassphrasesFile } from './passphrases-file.js';
 import type { PassphraseRule } from '../decrypt/passphrase-choice.js';
 import type { FileFilter } from '../verify/file-filter.js';
+import { mapOptional, variableReader } from './variable-reader.js';
 import { SECRET_VARIABLES, VARIABLES, type VariableName, type VariableSpec, type VariableValue } from './variables.js';
 
 export type Role = 'run' | 'listen' | 'work' | 'dashboard' | 'download' | 'resolve' | 'enqueue' | 'status' | 'demo' | 'offline';
 
 export type { GraphConfig, ImapConfig, ImapTls, InboxConfig } from './inbox.js';
+export type { MailboxesReader } from './inbox-settings.js';
 export { ConfigError };
-
-/** Every secret an inbox's login holds, for the secrets registry. */
-function inboxSecrets(inbox: InboxConfig): string[] {
-  if (inbox.source === 'graph') return secretsOf(inbox.graph.auth);
-  return inbox.imap.auth ? secretsOf(inbox.imap.auth) : [inbox.imap.password];
-}
 
 export interface FaspexConfig {
   allowedHosts: AllowedHost[];
@@ -56,7 +50,7 @@ export interface Config {
   /** every inbox to watch: MAILBOXES_FILE's, or the one of the IMAP_* variables (id `default`) */
   inboxes: InboxConfig[];
   listener: { leaseMs: number };
-  mail: { allowedForwarders: string[] | undefined; authservId: string | undefined; maxLinks: number };
+  mail: MailPolicy;
   faspex: FaspexConfig;
   /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY, for every outbound HTTP request */
   proxy: ProxySettings;
@@ -136,12 +130,6 @@ export interface DecryptSettings {
   fallback: string | undefined;
 }
 
-/**
- * MAILBOXES_FILE's reader. It brings zod and every mailbox field's parser, which only the roles that
- * read mail need, so it is handed in (loadServiceConfig loads it) rather than imported: the
- * one-shot commands (`fasp-url`, `--help`) start without it.
- */
-export type MailboxesReader = Pick<typeof MailboxesFile, 'readMailboxesFile' | 'parseMailboxesFile' | 'MailboxesFileError'>;
 
 /** loadConfig for a command that may read MAILBOXES_FILE (`run`, `listen`, the demo): loads its reader first. */
 export async function loadServiceConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.cwd()): Promise<Config> {
@@ -153,26 +141,8 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
   const env = files.env;
   const problems: string[] = [...files.problems];
   for (const name of SECRET_VARIABLES) registerSecret(env[name]);
-  // Each variable is parsed once: checks that ask for one twice must not list its problem twice.
-  const parsed = new Map<VariableName, unknown>();
-  const read = <K extends VariableName>(name: K): VariableValue<K> | undefined => {
-    if (!parsed.has(name)) parsed.set(name, parseVariable(name));
-    return parsed.get(name) as VariableValue<K> | undefined;
-  };
-  const parseVariable = <K extends VariableName>(name: K): VariableValue<K> | undefined => {
-    const spec = VARIABLES[name];
-    const rawValue = env[name];
-    const raw = rawValue === undefined || rawValue === '' ? ('default' in spec ? spec.default : undefined) : rawValue;
-    if (raw === undefined) return undefined;
-    try {
-      return spec.parse(raw) as VariableValue<K>;
-    } catch (e) {
-      // Never echo a secret's value back in an error message.
-      const reason = 'secret' in spec && spec.secret ? 'is not valid' : (e as Error).message;
-      problems.push(`${name}: ${reason}`);
-      return undefined;
-    }
-  };
+  const reader = variableReader(env, cwd, problems);
+  const { read, abs } = reader;
 
   const mailboxesFile = read('MAILBOXES_FILE');
   const oauth = env.IMAP_AUTH?.trim().toLowerCase() === 'oauth2';
@@ -183,69 +153,13 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
     if ((mailboxesFile !== undefined || viaGraph) && name.startsWith('IMAP_')) continue;
     if (env[name] === undefined || env[name] === '') problems.push(`${name} is required for \`${role}\` (${VARIABLES[name].doc})`);
   }
-
-  const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
-  const imapHost = read('IMAP_HOST');
-  const imap: ImapConfig | undefined =
-    imapHost === undefined
-      ? undefined
-      : {
-          host: imapHost,
-          port: read('IMAP_PORT')!,
-          secure: read('IMAP_SECURE')!,
-          user: read('IMAP_USER') ?? '',
-          password: read('IMAP_PASSWORD') ?? '',
-          mailbox: read('IMAP_MAILBOX')!,
-          markKeyword: read('IMAP_MARK_KEYWORD')!,
-          moveTo: read('IMAP_MOVE_TO'),
-          resyncSeconds: read('IMAP_RESYNC_SECONDS')!,
-          startAt: read('IMAP_START_AT')!,
-          tls: { caFile: mapOptional(read('IMAP_CA_FILE'), abs), insecure: read('IMAP_INSECURE_TLS')! },
-        };
-  if (imapHost !== undefined && imap?.user === '') problems.push('IMAP_USER is required when IMAP_HOST is set');
-  if (imap) {
-    const parsed = parseImapAuth(
-      {
-        // the two choices are checked by the parser itself, which names what each one needs
-        auth: env.IMAP_AUTH, user: imap.user, password: imap.password, provider: env.IMAP_OAUTH_PROVIDER,
-        tenant: read('IMAP_OAUTH_TENANT'), clientId: read('IMAP_OAUTH_CLIENT_ID'), clientSecret: read('IMAP_OAUTH_CLIENT_SECRET'),
-        certificateFile: mapOptional(read('IMAP_OAUTH_CERTIFICATE_FILE'), abs), keyFile: mapOptional(read('IMAP_OAUTH_KEY_FILE'), abs),
-        tokenUrl: read('IMAP_OAUTH_TOKEN_URL'), scope: read('IMAP_OAUTH_SCOPE'), refreshToken: read('IMAP_OAUTH_REFRESH_TOKEN'),
-      },
-      // the role check above already names a missing IMAP_PASSWORD (or the role needs none)
-      { requirePassword: false },
-    );
-    // a missing IMAP_USER is named once, above
-    if (parsed.ok) imap.auth = parsed.auth;
-    else problems.push(...parsed.problems.filter((p) => !p.startsWith('IMAP_USER ')));
-  }
-  let graph: GraphConfig | undefined;
-  if (viaGraph && imapHost !== undefined) problems.push('MAIL_SOURCE=graph reads the mailbox through Microsoft Graph: unset IMAP_HOST (and the other IMAP_* login variables)');
-  if (viaGraph && mailboxesFile !== undefined) problems.push('MAIL_SOURCE=graph and MAILBOXES_FILE both describe inboxes: write "source": "graph" in the file\'s entry and unset MAIL_SOURCE and GRAPH_*');
-  if (viaGraph && mailboxesFile === undefined && needsInboxes(role)) {
-    const parsedGraph = parseGraphInbox({
-      mailbox: read('GRAPH_MAILBOX'), folder: read('GRAPH_FOLDER')!, tenant: read('GRAPH_TENANT'), clientId: read('GRAPH_CLIENT_ID'), clientSecret: read('GRAPH_CLIENT_SECRET'),
-      certificateFile: mapOptional(read('GRAPH_CERTIFICATE_FILE'), abs), keyFile: mapOptional(read('GRAPH_KEY_FILE'), abs), pollSeconds: read('GRAPH_POLL_SECONDS')!,
-      baseUrl: read('GRAPH_BASE_URL'), tokenUrl: read('GRAPH_TOKEN_URL'), caFile: mapOptional(read('GRAPH_CA_FILE'), abs), markKeyword: read('IMAP_MARK_KEYWORD')!, moveTo: read('IMAP_MOVE_TO'),
-    });
-    if (parsedGraph.ok) graph = parsedGraph.graph;
-    else problems.push(...parsedGraph.problems);
-  }
-  if (imapHost !== undefined && mailboxesFile !== undefined) {
-    problems.push('IMAP_HOST and MAILBOXES_FILE both describe inboxes: describe every inbox in MAILBOXES_FILE and unset the IMAP_* variables');
-  }
+  const { imap, inboxes, allowedHosts, mail } = readInboxSettings(reader, { role, readsInboxes: needsInboxes(role), mailboxes });
 
   const username = read('FASPEX_USERNAME');
   const password = read('FASPEX_PASSWORD');
   if ((username === undefined) !== (password === undefined)) {
     problems.push('FASPEX_USERNAME and FASPEX_PASSWORD go together: set both or neither');
   }
-  const forwarders = read('MAIL_ALLOWED_FORWARDERS');
-  const authservId = read('MAIL_AUTHSERV_ID');
-  if (forwarders !== undefined && authservId === undefined) {
-    problems.push('MAIL_AUTHSERV_ID is required with MAIL_ALLOWED_FORWARDERS: without it a forged From cannot be told apart');
-  }
-
   const dashboardHost = read('DASHBOARD_HOST')!;
   const dashboardUser = read('DASHBOARD_USER');
   const dashboardPassword = read('DASHBOARD_PASSWORD');
@@ -262,25 +176,6 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
     problems.push('RETRY_MAX_SECONDS must not be smaller than RETRY_BASE_SECONDS');
   }
 
-  const allowedHosts = read('FASPEX_ALLOWED_HOSTS') ?? [];
-  const maxLinks = read('MAIL_MAX_LINKS')!;
-  let inboxes: InboxConfig[] = [];
-  if (mailboxesFile !== undefined && needsInboxes(role)) {
-    if (mailboxes === undefined) throw new Error(`loadConfig('${role}') reads MAILBOXES_FILE: call loadServiceConfig, which loads its reader`);
-    try {
-      const file = abs(mailboxesFile);
-      inboxes = mailboxes.parseMailboxesFile(file, mailboxes.readMailboxesFile(file), { allowedHosts, allowedForwarders: forwarders, authservId, maxLinks }, { readFile: readSecretFileFrom(cwd), env });
-      for (const inbox of inboxes) for (const secret of inboxSecrets(inbox)) registerSecret(secret);
-    } catch (e) {
-      if (!(e instanceof mailboxes.MailboxesFileError)) throw e;
-      problems.push(...e.problems);
-    }
-  } else if (graph) {
-    for (const secret of secretsOf(graph.auth)) registerSecret(secret);
-    inboxes = [{ id: DEFAULT_INBOX_ID, source: 'graph', graph, allowedHosts, senderPolicy: forwarders && authservId ? { allowedForwarders: forwarders, authservId } : undefined, maxLinks, downloadFolder: undefined }];
-  } else if (imap) {
-    inboxes = [{ id: DEFAULT_INBOX_ID, imap, allowedHosts, senderPolicy: forwarders && authservId ? { allowedForwarders: forwarders, authservId } : undefined, maxLinks, downloadFolder: undefined }];
-  }
   let passphraseRules: PassphraseRule[] = [];
   const passphrasesFile = read('DECRYPT_PASSPHRASES_FILE');
   if (passphrasesFile !== undefined) {
@@ -333,7 +228,7 @@ export function loadConfig(given: NodeJS.ProcessEnv, role: Role, cwd = process.c
     imap,
     inboxes,
     listener: { leaseMs: read('LISTENER_LEASE_SECONDS')! * 1000 },
-    mail: { allowedForwarders: forwarders, authservId, maxLinks },
+    mail,
     faspex: {
       allowedHosts,
       username,
@@ -395,10 +290,6 @@ function registerProxyLogin(proxy: string): void {
     registerSecret(u.password);
     registerSecret(decodeURIComponent(u.password));
   }
-}
-
-function mapOptional<T, U>(value: T | undefined, f: (v: T) => U): U | undefined {
-  return value === undefined ? undefined : f(value);
 }
 
 export function isLoopback(host: string): boolean {
