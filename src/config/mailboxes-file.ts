@@ -8,22 +8,20 @@
  * `passwordFile` (a path, relative to the file) or `passwordEnv` (the name of a variable), and so
  * are an OAuth2 client secret and refresh token (`clientSecretFile`/`Env`, `refreshTokenFile`/`Env`).
  * Their values are never echoed in a message. `auth.method: oauth2` is checked by the one parser
- * of mailbox logins (src/mail/imap-auth/auth-config.ts), with this file's key names in its messages. Pure apart from `readMailboxesFile` and the two secret
- * readers passed in.
+ * of mailbox logins (src/mail/imap-auth/auth-config.ts), with this file's key names in its
+ * messages. The entries' shape is mailbox-entry-schema.ts's; this module reads them together.
+ * Pure apart from `readMailboxesFile` and the two secret readers passed in.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { AllowedHost } from '../faspex/allowlist.js';
 import { coveredBy } from './allowlist-cover.js';
 import { checkDownloadFolder } from '../ascp/download-subfolder.js';
 import { parseImapAuth, type ImapAuth, type ImapAuthField } from '../mail/imap-auth/auth-config.js';
 import { parseGraphInbox, type GraphField } from './graph-inbox.js';
 import type { ImapConfig, InboxConfig } from './inbox.js';
-import { VARIABLES, type VariableName } from './variables.js';
-
-/** Lower-case letters, digits, `-` and `_`: safe in a Redis key, a metric label and a URL. */
-const INBOX_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+import { fileSchema, graphMailboxSchema, INBOX_ID, mailboxSchema, sourceOf, type GraphMailboxEntry, type MailboxEntry } from './mailbox-entry-schema.js';
 
 /** What the environment says for the fields a mailbox may leave out. */
 export interface MailboxDefaults {
@@ -37,134 +35,6 @@ export interface SecretSources {
   readFile(path: string): string;
   env: Readonly<Record<string, string | undefined>>;
 }
-
-/** A field checked by a variable's own parser, with its message (never the value, for secrets). */
-const byVariable = <K extends VariableName>(name: K) =>
-  z.string().transform((raw, ctx) => {
-    try {
-      return VARIABLES[name].parse(raw) as ReturnType<(typeof VARIABLES)[K]['parse']>;
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: (e as Error).message });
-      return z.NEVER;
-    }
-  });
-
-const whole = (min: number, max: number) => z.number().int().min(min).max(max);
-const commaList = z.union([z.string(), z.array(z.string()).min(1)]).transform((v) => (Array.isArray(v) ? v.join(',') : v));
-
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable');
-/** A literal secret in the file is refused with the two ways that are allowed. */
-const noLiteral = z.unknown().optional();
-
-const passwordAuth = z
-  .strictObject({
-    method: z.literal('password').default('password'),
-    passwordFile: z.string().min(1).optional(),
-    passwordEnv: envName.optional(),
-    password: noLiteral,
-  })
-  .superRefine((a, ctx) => {
-    if (a.password !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['password'], message: 'is not read from the file itself: write passwordFile (a path) or passwordEnv (a variable name)' });
-    } else if ((a.passwordFile === undefined) === (a.passwordEnv === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'needs exactly one of passwordFile or passwordEnv' });
-    }
-  });
-
-/** An Entra (or other OAuth2) app's login, as an IMAP OAuth2 mailbox and a Graph mailbox both give it. */
-const entraClientFields = {
-    tenant: z.string().optional(),
-    clientId: z.string().optional(),
-    clientSecretFile: z.string().min(1).optional(),
-    clientSecretEnv: envName.optional(),
-    clientSecret: noLiteral,
-    certificateFile: z.string().min(1).optional(),
-    keyFile: z.string().min(1).optional(),
-};
-
-/** OAuth2 (src/mail/imap-auth/auth-config.ts checks the combination); secrets as files or variables. */
-const oauthAuth = z
-  .strictObject({
-    method: z.literal('oauth2'),
-    provider: z.string().optional(),
-    ...entraClientFields,
-    tokenUrl: z.string().optional(),
-    scope: z.string().optional(),
-    refreshTokenFile: z.string().min(1).optional(),
-    refreshTokenEnv: envName.optional(),
-    refreshToken: noLiteral,
-  })
-  .superRefine((a, ctx) => {
-    for (const name of ['clientSecret', 'refreshToken'] as const) {
-      if (a[name] !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: `is not read from the file itself: write ${name}File (a path) or ${name}Env (a variable name)` });
-      else if (a[`${name}File`] !== undefined && a[`${name}Env`] !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: `give ${name}File or ${name}Env, not both` });
-    }
-  });
-
-/** `auth` by its method; `password` when none is written. */
-const authSchema = z.unknown().transform((raw, ctx) => {
-  const method = typeof raw === 'object' && raw !== null ? (raw as { method?: unknown }).method : undefined;
-  const schema = method === 'oauth2' ? oauthAuth : passwordAuth;
-  const r = schema.safeParse(raw);
-  if (r.success) return r.data;
-  for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: issue.path } as never);
-  return z.NEVER;
-});
-
-/** What every inbox may set whatever its source: marks, and the policy for its mail and packages. */
-const inboxPolicyFields = {
-  markKeyword: z.boolean().default(true),
-  moveTo: byVariable('IMAP_MOVE_TO').optional(),
-  allowedHosts: commaList.pipe(byVariable('FASPEX_ALLOWED_HOSTS')).optional(),
-  allowedForwarders: commaList.pipe(byVariable('MAIL_ALLOWED_FORWARDERS')).optional(),
-  authservId: byVariable('MAIL_AUTHSERV_ID').optional(),
-  maxLinks: whole(1, 10000).optional(),
-  downloadFolder: z.string().optional(),
-  /** FILE_INCLUDE / FILE_EXCLUDE for this inbox's packages; each replaces the variable's */
-  include: commaList.pipe(byVariable('FILE_INCLUDE')).optional(),
-  exclude: commaList.pipe(byVariable('FILE_EXCLUDE')).optional(),
-};
-
-const mailboxSchema = z.strictObject({
-  id: z.string().regex(INBOX_ID, 'use 1-63 lower-case letters, digits, - and _, starting with a letter or digit'),
-  host: byVariable('IMAP_HOST'),
-  port: whole(1, 65535).default(993),
-  secure: z.boolean().default(true),
-  user: byVariable('IMAP_USER'),
-  auth: authSchema,
-  /** PEM file of a private CA for this IMAP server (relative to the file) */
-  caFile: z.string().min(1).optional(),
-  insecureTls: z.boolean().default(false),
-  folder: byVariable('IMAP_MAILBOX').default('INBOX'),
-  resyncSeconds: whole(10, 86400).default(300),
-  startAt: z.enum(['oldest', 'newest']).default('oldest'),
-  ...inboxPolicyFields,
-});
-type MailboxEntry = z.infer<typeof mailboxSchema>;
-
-/** `"source": "graph"`: a Microsoft 365 mailbox through Graph, the GRAPH_* variables in camelCase. */
-const graphMailboxSchema = z
-  .strictObject({
-    id: z.string().regex(INBOX_ID, 'use 1-63 lower-case letters, digits, - and _, starting with a letter or digit'),
-    source: z.literal('graph'),
-    mailbox: byVariable('GRAPH_MAILBOX'),
-    folder: byVariable('GRAPH_FOLDER').default('Inbox'),
-    ...entraClientFields,
-    pollSeconds: whole(2, 3600).default(10),
-    baseUrl: byVariable('GRAPH_BASE_URL').optional(),
-    tokenUrl: byVariable('GRAPH_TOKEN_URL').optional(),
-    caFile: z.string().min(1).optional(),
-    ...inboxPolicyFields,
-  })
-  .superRefine((a, ctx) => {
-    if (a.clientSecret !== undefined) ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'is not read from the file itself: write clientSecretFile (a path) or clientSecretEnv (a variable name)' });
-    else if (a.clientSecretFile !== undefined && a.clientSecretEnv !== undefined) ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'give clientSecretFile or clientSecretEnv, not both' });
-  });
-type GraphMailboxEntry = z.infer<typeof graphMailboxSchema>;
-
-const sourceOf = (raw: unknown) => (typeof raw === 'object' && raw !== null ? (raw as { source?: unknown }).source : undefined);
-
-const fileSchema = z.strictObject({ mailboxes: z.array(z.unknown()).min(1, 'lists no mailbox') });
 
 export class MailboxesFileError extends Error {
   constructor(readonly problems: string[]) {
