@@ -5,14 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { downloadPackage, downloadWithRetries } from '../../src/ascp/download-package.js';
-import { IngestError } from '../../src/errors.js';
+import type { IngestError } from '../../src/errors.js';
 import { alive, setupFakeAscp } from '../support/fake-ascp-harness.js';
-
-async function failure(p: Promise<unknown>): Promise<IngestError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
-  expect(e).toBeInstanceOf(IngestError);
-  return e as IngestError;
-}
+import { ingestFailure } from '../support/ingest-failure.js';
 
 const policy = (sleeps: number[], attempts = 4) => ({ attempts, baseMs: 1000, maxMs: 3000, sleep: async (ms: number) => void sleeps.push(ms) });
 
@@ -21,7 +16,7 @@ describe('failure decisions', () => {
     // Big enough that each failing run still leaves something to send.
     const s = setupFakeAscp({ fail: 'code:16@50%', files: { 'big.bin': 1_000_000 } });
     const sleeps: number[] = [];
-    const err = await failure(downloadWithRetries(s.link, s.ctx(), policy(sleeps, 3)));
+    const err = await ingestFailure(downloadWithRetries(s.link, s.ctx(), policy(sleeps, 3)));
     expect(err).toMatchObject({ code: 'TRANSFER_FAILED', retry: 'later', details: { ascpCode: 16 } });
     expect(err.message).toMatch(/connection to the transfer server was lost.*\(gave up after 3 attempts\)/);
     expect(sleeps).toHaveLength(2);
@@ -39,7 +34,7 @@ describe('failure decisions', () => {
   ])('%s fails at once: %s / %s', async (fail, code, retry, message) => {
     const s = setupFakeAscp({ fail });
     const sleeps: number[] = [];
-    const err = await failure(downloadWithRetries(s.link, s.ctx(), policy(sleeps)));
+    const err = await ingestFailure(downloadWithRetries(s.link, s.ctx(), policy(sleeps)));
     expect(err).toMatchObject({ code, retry });
     expect(err.message).toMatch(message);
     expect(sleeps).toEqual([]);
@@ -70,7 +65,7 @@ describe('failure decisions', () => {
   it('code 34 on every try: one immediate refresh, then backoff, each try re-resolving', async () => {
     const s = setupFakeAscp({ fail: 'code:34' });
     const sleeps: number[] = [];
-    const err = await failure(downloadWithRetries(s.link, s.ctx(), policy(sleeps, 3)));
+    const err = await ingestFailure(downloadWithRetries(s.link, s.ctx(), policy(sleeps, 3)));
     expect(err).toMatchObject({ code: 'TOKEN_REFUSED', retry: 'refresh' });
     expect(s.resolveCalls).toBe(3);
     expect(sleeps).toHaveLength(1);
@@ -78,7 +73,7 @@ describe('failure decisions', () => {
 
   it('one attempt (the worker\'s unit) reports the decision without retrying', async () => {
     const s = setupFakeAscp({ fail: 'code:34' });
-    const err = await failure(downloadPackage(s.link, s.ctx()));
+    const err = await ingestFailure(downloadPackage(s.link, s.ctx()));
     expect(err).toMatchObject({ code: 'TOKEN_REFUSED', retry: 'refresh' });
     expect(s.resolveCalls).toBe(1);
   });
@@ -87,7 +82,7 @@ describe('failure decisions', () => {
     const s = setupFakeAscp({ fail: 'no-mgmt' });
     // Long enough for the fake to start and record itself even on a loaded machine; the point
     // is that the runner gives up and stops it, not how fast.
-    const err = await failure(downloadPackage(s.link, s.ctx({ timing: { connectTimeoutMs: 2000, graceMs: 1000 } })));
+    const err = await ingestFailure(downloadPackage(s.link, s.ctx({ timing: { connectTimeoutMs: 2000, graceMs: 1000 } })));
     expect(err).toMatchObject({ code: 'NO_SESSION', retry: 'later' });
     expect(err.message).toMatch(/reach the transfer server: SSH to 127\.0\.0\.1:33001 \(TCP\), data on UDP 33001; firewalls often block it/);
     expect(alive(s.invocations()[0]!.pid)).toBe(false);
@@ -95,7 +90,7 @@ describe('failure decisions', () => {
 
   it('INIT then silence → NO_SESSION with the ports hint', async () => {
     const s = setupFakeAscp({ fail: 'silent-after-init' });
-    const err = await failure(downloadPackage(s.link, s.ctx({ timing: { sessionStartMs: 300, graceMs: 1000 } })));
+    const err = await ingestFailure(downloadPackage(s.link, s.ctx({ timing: { sessionStartMs: 300, graceMs: 1000 } })));
     expect(err).toMatchObject({ code: 'NO_SESSION', retry: 'later' });
     expect(err.message).toMatch(/session never began.*SSH to 127\.0\.0\.1:33001 \(TCP\)/);
     expect(alive(s.invocations()[0]!.pid)).toBe(false);
@@ -104,7 +99,7 @@ describe('failure decisions', () => {
   it('the watchdog stops a transfer that makes no progress → NO_PROGRESS, partial kept', async () => {
     const s = setupFakeAscp({ fail: 'stall@40%', files: { 'big.bin': 400_000 } });
     s.config.downloads.stallSeconds = 0.5;
-    const err = await failure(downloadPackage(s.link, s.ctx()));
+    const err = await ingestFailure(downloadPackage(s.link, s.ctx()));
     expect(err).toMatchObject({ code: 'NO_PROGRESS', retry: 'later' });
     expect(err.message).toMatch(/no progress for 0\.5 s/);
     expect(alive(s.invocations()[0]!.pid)).toBe(false);
@@ -115,7 +110,7 @@ describe('failure decisions', () => {
     ['garbage', /management output could not be read/],
   ])('%s → transient TRANSFER_FAILED', async (fail, message) => {
     const s = setupFakeAscp({ fail });
-    const err = await failure(downloadPackage(s.link, s.ctx()));
+    const err = await ingestFailure(downloadPackage(s.link, s.ctx()));
     expect(err).toMatchObject({ code: 'TRANSFER_FAILED', retry: 'later' });
     expect(err.message).toMatch(message);
   });
@@ -123,13 +118,13 @@ describe('failure decisions', () => {
   it('an ascp that cannot be started is a permanent ASCP_NOT_FOUND', async () => {
     const s = setupFakeAscp();
     const ctx = s.ctx();
-    const err = await failure(downloadPackage(s.link, { ...ctx, ascp: { ...ctx.ascp, path: `${s.root}/missing-ascp` } }));
+    const err = await ingestFailure(downloadPackage(s.link, { ...ctx, ascp: { ...ctx.ascp, path: `${s.root}/missing-ascp` } }));
     expect(err).toMatchObject({ code: 'ASCP_NOT_FOUND', retry: 'never' });
   });
 
   it('no error message or log line carries the token', async () => {
     const s = setupFakeAscp({ fail: 'code:16@50%' });
-    await failure(downloadWithRetries(s.link, s.ctx(), policy([], 2)).catch((e: IngestError) => {
+    await ingestFailure(downloadWithRetries(s.link, s.ctx(), policy([], 2)).catch((e: IngestError) => {
       for (const t of s.tokens) expect(`${e.message} ${JSON.stringify(e.details)}`).not.toContain(t);
       throw e;
     }));

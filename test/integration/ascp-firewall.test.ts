@@ -8,17 +8,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { downloadPackage } from '../../src/ascp/download-package.js';
-import { IngestError } from '../../src/errors.js';
 import { setupFakeAscp, type SetupOptions } from '../support/fake-ascp-harness.js';
+import { ingestFailure } from '../support/ingest-failure.js';
 
 const WSS_PORT = 9093;
 const OFFERS_WSS = { wss_enabled: true, wss_port: WSS_PORT };
-
-async function failure(p: Promise<unknown>): Promise<IngestError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
-  expect(e).toBeInstanceOf(IngestError);
-  return e as IngestError;
-}
 
 function run(options: SetupOptions) {
   const s = setupFakeAscp({ wssPort: WSS_PORT, ...options });
@@ -44,7 +38,7 @@ describe('WSS (ascp --ws-connect)', () => {
 
   it('refused by ASCP_WSS=never: SSH and UDP are tried, blocked, and the error says WSS was on offer', async () => {
     const { s, download } = run({ spec: OFFERS_WSS, blocked: 'ssh,udp', env: { ASCP_WSS: 'never' } });
-    const e = await failure(download());
+    const e = await ingestFailure(download());
     expect(argvOf(s)).not.toContain('--ws-connect');
     expect(e).toMatchObject({ code: 'TRANSFER_BLOCKED', retry: 'later', details: { ascpCode: 12, session: 'ssh' } });
     expect(e.message).toMatch(/could not get through to the transfer server 127\.0\.0\.1 \(tried SSH to 127\.0\.0\.1:33001 \(TCP\), data on UDP 33001\)/);
@@ -54,21 +48,21 @@ describe('WSS (ascp --ws-connect)', () => {
 
   it('ASCP_WSS=always with a spec that offers none: a permanent error, ascp never runs', async () => {
     const { s, download } = run({ env: { ASCP_WSS: 'always' } });
-    const e = await failure(download());
+    const e = await ingestFailure(download());
     expect(e).toMatchObject({ code: 'NOT_SUPPORTED', retry: 'never' });
     expect(s.invocations()).toEqual([]);
   });
 
   it('the wrong WSS port is refused by the fake like a closed port', async () => {
     const { download } = run({ spec: { wss_enabled: true, wss_port: WSS_PORT + 1 } });
-    const e = await failure(download());
+    const e = await ingestFailure(download());
     expect(e).toMatchObject({ code: 'TRANSFER_BLOCKED', details: { session: 'wss' } });
     expect(e.message).toMatch(/tried WebSocket \(WSS\) to 127\.0\.0\.1:9094 \(TCP\)/);
     expect(e.message).toMatch(/Connection refused/);
   });
 
   it('WSS blocked unless through a proxy: ASCP_PROXY gives ascp -x and it gets through', async () => {
-    const blocked = await failure(run({ spec: OFFERS_WSS, blocked: 'wss-direct,ssh,udp' }).download());
+    const blocked = await ingestFailure(run({ spec: OFFERS_WSS, blocked: 'wss-direct,ssh,udp' }).download());
     expect(blocked).toMatchObject({ code: 'TRANSFER_BLOCKED' });
     expect(blocked.message).toMatch(/set ASCP_PROXY \(or HTTPS_PROXY\)/);
 
@@ -82,7 +76,7 @@ describe('WSS (ascp --ws-connect)', () => {
 describe('HTTP fallback (-y, -t, -x)', () => {
   it('UDP blocked, fallback off in the spec: TRANSFER_BLOCKED pointing at ASCP_HTTP_FALLBACK', async () => {
     const { download } = run({ blocked: 'udp', spec: { http_fallback: false } });
-    const e = await failure(download());
+    const e = await ingestFailure(download());
     expect(e).toMatchObject({ code: 'TRANSFER_BLOCKED', retry: 'later', details: { ascpCode: 44 } });
     expect(e.message).toMatch(/ASCP_HTTP_FALLBACK=always/);
     expect(e.message).toMatch(/UDP session initiation fatal error/);
@@ -110,7 +104,7 @@ describe('HTTP fallback (-y, -t, -x)', () => {
   it('…and with the transfer host in NO_PROXY, no -x: blocked, and told so', async () => {
     const env = { ASCP_HTTP_FALLBACK: 'force', HTTPS_PROXY: 'http://127.0.0.1:3128', NO_PROXY: '127.0.0.1' };
     const { s, download } = run({ blocked: 'udp,http-direct', env });
-    const e = await failure(download());
+    const e = await ingestFailure(download());
     expect(argvOf(s)).not.toContain('-x');
     expect(e).toMatchObject({ code: 'TRANSFER_BLOCKED', details: { ascpCode: 47 } });
     expect(e.message).toMatch(/give HTTP fallback a proxy/);
@@ -123,7 +117,7 @@ describe('every path blocked', () => {
     ['SSH and WSS blocked', { blocked: 'ssh,wss', spec: OFFERS_WSS }, 12],
     ['UDP and HTTP blocked, fallback on', { blocked: 'udp,http', env: { ASCP_HTTP_FALLBACK: 'always' } }, 47],
   ])('%s → TRANSFER_BLOCKED (ascp code %i), retried later', async (_what, options, ascpCode) => {
-    const e = await failure(run(options).download());
+    const e = await ingestFailure(run(options).download());
     expect(e).toMatchObject({ code: 'TRANSFER_BLOCKED', retry: 'later', details: { ascpCode } });
     expect(e.message).toMatch(/a firewall most likely blocks it/);
   });

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { IngestError } from '../../src/errors.js';
 import { parseFaspex5Clients } from '../../src/faspex/faspex5-clients.js';
 import { Faspex5Session } from '../../src/faspex/faspex5-session.js';
 import { createFaspexHttp } from '../../src/faspex/http.js';
@@ -17,6 +16,7 @@ import { parsePackageLink } from '../../src/faspex/link.js';
 import { createResolver } from '../../src/faspex/resolver.js';
 import { clientHarness } from '../support/faspex-client-harness.js';
 import { uniqueName } from '../support/temp.js';
+import { ingestFailure } from '../support/ingest-failure.js';
 
 async function setup(options: { boxes?: string[] } = {}) {
   const h = await clientHarness({ sim: { users: { alice: 'a-pw-1', bob: 'b-pw-2' } }, config: { username: undefined, password: undefined } });
@@ -34,16 +34,6 @@ async function setup(options: { boxes?: string[] } = {}) {
   const prefix = uniqueName('f5boxes');
   const session = () => new Faspex5Session({ http, client, logger: h.logger, redis, prefix });
   return { h, api, client, clientsJson, session, redis, prefix };
-}
-
-async function failure(p: Promise<unknown>): Promise<IngestError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof IngestError) return e;
-    throw e;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('Faspex 5 boxes', () => {
@@ -71,12 +61,12 @@ describe('Faspex 5 boxes', () => {
     h.sim.faspex5.addBox('workgroup', 'Secret', { bob: 'standard' });
     const s = session();
     expect(await s.findBox({ kind: 'shared_inbox', name: 'Desk' })).toEqual({ kind: 'shared_inbox', name: 'Desk', id: desk.id });
-    const unknown = await failure(s.findBox({ kind: 'shared_inbox', name: 'desk' }));
+    const unknown = await ingestFailure(s.findBox({ kind: 'shared_inbox', name: 'desk' }));
     expect(unknown).toMatchObject({ code: 'BOX_UNKNOWN' });
     expect(unknown.message).toMatch(/shared_inbox:desk is not among the shared inboxes that user alice belongs to .*similar names: "Desk", "Desk archive"/);
-    expect(await failure(s.findBox({ kind: 'workgroup', name: 'Secret' }))).toMatchObject({ code: 'BOX_UNKNOWN' });
+    expect(await ingestFailure(s.findBox({ kind: 'workgroup', name: 'Secret' }))).toMatchObject({ code: 'BOX_UNKNOWN' });
     const drop = await s.findBox({ kind: 'workgroup', name: 'Drop' });
-    const refused = await failure(s.listBox(drop));
+    const refused = await ingestFailure(s.listBox(drop));
     expect(refused).toMatchObject({ code: 'BOX_SUBMIT_ONLY' });
     expect(refused.message).toMatch(/submit-only/);
   });
@@ -94,7 +84,7 @@ describe('Faspex 5 boxes', () => {
     await b.listBox({ kind: 'inbox' }); // b's copy was refused too: it takes the one a stored
     h.sim.faspex5.state.apiClients.delete(api.clientId);
     h.sim.faspex5.state.tokens.clear();
-    const e = await failure(a.listBox({ kind: 'inbox' }));
+    const e = await ingestFailure(a.listBox({ kind: 'inbox' }));
     expect(e).toMatchObject({ code: 'AUTH_FAILED', retry: 'never' });
     expect(a.loginRefused).toBe('401 invalid_grant');
     expect(e.message).toContain(client.clientId);

@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { IngestError } from '../../src/errors.js';
 import { parsePackageLink } from '../../src/faspex/link.js';
 import { createResolver } from '../../src/faspex/resolver.js';
 import type { FaspexSimOptions } from '../../src/standins/faspex-sim/index.js';
 import { clientHarness, tripwire } from '../support/faspex-client-harness.js';
 import { checkToken } from '../../src/standins/sim-token.js';
+import { ingestFailure } from '../support/ingest-failure.js';
 
 const FILES = { 'report.pdf': Buffer.from('%PDF-1.4 fake'), 'data/table.csv': 'a,b\n1,2\n' };
 
@@ -34,16 +34,6 @@ async function inboxHarness(options: { user?: string; users?: Record<string, str
     return (link: string) => resolver.resolve(parsePackageLink(link));
   };
   return { h, api, dir, withClients, resolve: withClients(h.sim.faspex5.clientsJson(dir, [api])) };
-}
-
-async function failure(p: Promise<unknown>): Promise<IngestError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof IngestError) return e;
-    throw e;
-  }
-  throw new Error('expected a failure');
 }
 
 const calls = (h: { sim: { requests: Array<{ method: string; path: string }> } }) => h.sim.requests.map((r) => `${r.method} ${r.path}`);
@@ -135,7 +125,7 @@ describe('Faspex 5 public link, Passcode header flow (before 5.0.13)', () => {
     const pkg = h.sim.faspex5.addPackage({ title: 'old', files: { 'a.txt': 'a' } });
     if (what === 'expired') h.sim.faspex5.fault(pkg, { kind: 'expired' });
     const link = what === 'wrong' ? h.sim.faspex5.linkWith(pkg, { passcode: 'f'.repeat(40) }) : pkg.links.public;
-    const e = await failure(h.resolve(link));
+    const e = await ingestFailure(h.resolve(link));
     expect(e).toMatchObject({ code: 'LINK_EXPIRED', retry: 'never' });
     expect(e.message).not.toContain(pkg.passcode);
   });
@@ -146,7 +136,7 @@ describe('Faspex 5 public link failures', () => {
     const h = await harness();
     const pkg = h.sim.faspex5.addPackage({ title: 'gone', files: { 'a.txt': 'a' } });
     h.sim.faspex5.fault(pkg, { kind: 'expired' });
-    const e = await failure(h.resolve(pkg.links.public));
+    const e = await ingestFailure(h.resolve(pkg.links.public));
     expect(e).toMatchObject({ code: 'LINK_EXPIRED', retry: 'never' });
     expect(e.message).toContain('This link has expired.');
     expect(calls(h).some((c) => c.includes('/api/v5/'))).toBe(false);
@@ -155,7 +145,7 @@ describe('Faspex 5 public link failures', () => {
   it('a wrong passcode: LINK_EXPIRED with the server\'s words', async () => {
     const h = await harness();
     const pkg = h.sim.faspex5.addPackage({ title: 'pw', files: { 'a.txt': 'a' } });
-    const e = await failure(h.resolve(h.sim.faspex5.linkWith(pkg, { passcode: 'f'.repeat(40) })));
+    const e = await ingestFailure(h.resolve(h.sim.faspex5.linkWith(pkg, { passcode: 'f'.repeat(40) })));
     expect(e).toMatchObject({ code: 'LINK_EXPIRED' });
     expect(e.message).toContain('The link is invalid.');
   });
@@ -171,21 +161,21 @@ describe('Faspex 5 public link failures', () => {
     const pkg = h.sim.faspex5.addPackage({ title: 's', files: { 'a.txt': 'a' } });
     h.sim.faspex5.fault(pkg, { kind: 'status', status, on });
     if (on === 'token' || on === 'config') h.sim.faspex5.fault('*', { kind: 'status', status, on });
-    expect(await failure(h.resolve(pkg.links.public))).toMatchObject({ code, retry });
+    expect(await ingestFailure(h.resolve(pkg.links.public))).toMatchObject({ code, retry });
   });
 
   it('a deleted package: PACKAGE_DELETED, permanent', async () => {
     const h = await harness({ faspex5: { auth: 'passcode-header' } });
     const pkg = h.sim.faspex5.addPackage({ title: 'deleted', files: { 'a.txt': 'a' } });
     h.sim.faspex5.fault(pkg, { kind: 'deleted' });
-    expect(await failure(h.resolve(pkg.links.public))).toMatchObject({ code: 'PACKAGE_DELETED', retry: 'never' });
+    expect(await ingestFailure(h.resolve(pkg.links.public))).toMatchObject({ code: 'PACKAGE_DELETED', retry: 'never' });
   });
 
   it('a slow server: TIMEOUT, retried later', async () => {
     const h = await harness({}, 400);
     const pkg = h.sim.faspex5.addPackage({ title: 'slow', files: { 'a.txt': 'a' } });
     h.sim.faspex5.fault(pkg, { kind: 'slow', delayMs: 5_000, on: 'package' });
-    expect(await failure(h.resolve(pkg.links.public))).toMatchObject({ code: 'TIMEOUT', retry: 'later' });
+    expect(await ingestFailure(h.resolve(pkg.links.public))).toMatchObject({ code: 'TIMEOUT', retry: 'later' });
   });
 
   it('a redirect to another host is never followed: REDIRECTED, and that host sees no connection', async () => {
@@ -193,7 +183,7 @@ describe('Faspex 5 public link failures', () => {
     const trap = await tripwire();
     const pkg = h.sim.faspex5.addPackage({ title: 'away', files: { 'a.txt': 'a' } });
     h.sim.faspex5.fault(pkg, { kind: 'redirect', to: `https://127.0.0.1:${trap.port}/aspera/faspex/public/package?context=${encodeURIComponent(pkg.context)}`, on: 'link' });
-    expect(await failure(h.resolve(pkg.links.public))).toMatchObject({ code: 'REDIRECTED', retry: 'never' });
+    expect(await ingestFailure(h.resolve(pkg.links.public))).toMatchObject({ code: 'REDIRECTED', retry: 'never' });
     expect(trap.connections()).toBe(0);
   });
 
@@ -201,7 +191,7 @@ describe('Faspex 5 public link failures', () => {
     const h = await harness();
     const pkg = h.sim.faspex5.addPackage({ title: 'loop', files: { 'a.txt': 'a' } });
     h.sim.faspex5.fault(pkg, { kind: 'redirect', to: 'self', on: 'link', hops: 10 });
-    expect(await failure(h.resolve(pkg.links.public))).toMatchObject({ code: 'REDIRECTED' });
+    expect(await ingestFailure(h.resolve(pkg.links.public))).toMatchObject({ code: 'REDIRECTED' });
     expect(h.sim.requests).toHaveLength(3);
   });
 
@@ -209,7 +199,7 @@ describe('Faspex 5 public link failures', () => {
     const trap = await tripwire();
     const h = await harness({ faspex5: { redirectUri: `https://127.0.0.1:${trap.port}/steal` } });
     const pkg = h.sim.faspex5.addPackage({ title: 'evil', files: { 'a.txt': 'a' } });
-    expect(await failure(h.resolve(pkg.links.public))).toMatchObject({ code: 'HOST_NOT_ALLOWED' });
+    expect(await ingestFailure(h.resolve(pkg.links.public))).toMatchObject({ code: 'HOST_NOT_ALLOWED' });
     expect(calls(h).some((c) => c.includes('authorize'))).toBe(false);
     expect(trap.connections()).toBe(0);
   });
@@ -217,7 +207,7 @@ describe('Faspex 5 public link failures', () => {
   it('a link to a host outside the allowlist is never fetched', async () => {
     const h = await harness();
     const pkg = h.sim.faspex5.addPackage({ title: 'x', files: { 'a.txt': 'a' } });
-    expect(await failure(h.resolve(pkg.links.public.replace('127.0.0.1', 'localhost')))).toMatchObject({ code: 'HOST_NOT_ALLOWED' });
+    expect(await ingestFailure(h.resolve(pkg.links.public.replace('127.0.0.1', 'localhost')))).toMatchObject({ code: 'HOST_NOT_ALLOWED' });
     expect(h.sim.connections).toBe(0);
   });
 });
@@ -242,7 +232,7 @@ describe('Faspex 5 inbox link (API client, JWT)', () => {
   it('no API client for the server: CREDENTIALS_MISSING naming FASPEX5_CLIENTS, nothing fetched', async () => {
     const { h, withClients } = await inboxHarness();
     const pkg = h.sim.faspex5.addPackage({ title: 'inbox', files: { 'a.txt': 'a' } });
-    const e = await failure(withClients(undefined)(pkg.links.inbox));
+    const e = await ingestFailure(withClients(undefined)(pkg.links.inbox));
     expect(e).toMatchObject({ code: 'CREDENTIALS_MISSING', retry: 'never' });
     expect(e.message).toContain('FASPEX5_CLIENTS');
     expect(h.sim.connections).toBe(0);
@@ -255,7 +245,7 @@ describe('Faspex 5 inbox link (API client, JWT)', () => {
     const json = JSON.parse(h.sim.faspex5.clientsJson(dir, [other])) as Record<string, { client_id: string }>;
     for (const v of Object.values(json)) v.client_id = api.clientId;
     const pkg = h.sim.faspex5.addPackage({ title: 'inbox', files: { 'a.txt': 'a' } });
-    const e = await failure(withClients(JSON.stringify(json))(pkg.links.inbox));
+    const e = await ingestFailure(withClients(JSON.stringify(json))(pkg.links.inbox));
     expect(e).toMatchObject({ code: 'AUTH_FAILED', retry: 'never' });
     expect(e.message).toContain(api.clientId);
   });
@@ -263,10 +253,10 @@ describe('Faspex 5 inbox link (API client, JWT)', () => {
   it('a package the user did not receive: FORBIDDEN; a deleted one: PACKAGE_DELETED', async () => {
     const { h, resolve } = await inboxHarness({ users: { alice: 'a-pw-1', bob: 'b-pw-2' } });
     const theirs = h.sim.faspex5.addPackage({ title: 'bob only', files: { 'a.txt': 'a' }, recipients: ['bob'] });
-    expect(await failure(resolve(theirs.links.inbox))).toMatchObject({ code: 'FORBIDDEN', retry: 'never' });
+    expect(await ingestFailure(resolve(theirs.links.inbox))).toMatchObject({ code: 'FORBIDDEN', retry: 'never' });
     const gone = h.sim.faspex5.addPackage({ title: 'gone', files: { 'a.txt': 'a' } });
     h.sim.faspex5.fault(gone, { kind: 'deleted' });
-    expect(await failure(resolve(gone.links.inbox))).toMatchObject({ code: 'PACKAGE_DELETED' });
+    expect(await ingestFailure(resolve(gone.links.inbox))).toMatchObject({ code: 'PACKAGE_DELETED' });
   });
 });
 
