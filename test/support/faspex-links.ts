@@ -20,6 +20,23 @@ export const faspex4External = (host: string, id: number, passcode: string, expi
 
 export const faspex4Received = (host: string, id: number) => `https://${host}/aspera/faspex/received/${id}`;
 
+/** The passcode in SAMPLE_LINKS' Faspex 4 external link. */
+export const SAMPLE_PASSCODE = 'c0ffee0123456789abcdef0123456789abcdef01';
+
+/** One link of each shape the servers write, the rows of the extraction tables. */
+export const SAMPLE_LINKS = {
+  /** Faspex 4 external delivery */
+  F4X: faspex4External('faspex.example.com', 4822, SAMPLE_PASSCODE),
+  /** Faspex 4 external delivery with an expiration */
+  F4XE: faspex4External('faspex.example.com', 4823, SAMPLE_PASSCODE.replace('c0', 'd1'), '2029-06-16T08:32:37Z'),
+  /** Faspex 4 received package (an account's) */
+  F4R: faspex4Received('faspex.example.com', 4044),
+  /** Faspex 5 public link (a context) */
+  F5: faspex5Link('faspex5.example.com', '9f1', 'aaaabbbbccccddddeeeeffff0000111122223333'),
+  /** Faspex 5 public link, as the mail's button has it (`&redirected=true`) */
+  F5R: faspex5Link('faspex5.example.com', '9f2', 'aaaabbbbccccddddeeeeffff0000111122223334', 3, '&redirected=true'),
+};
+
 const enc = encodeURIComponent;
 
 /** Proofpoint v2: `-XX` for `%XX`, `_` for `/` (URLDefenseDecode.py, reversed). */

@@ -11,15 +11,11 @@ import { describe, expect, it } from 'vitest';
 import { parseAllowlist } from '../../src/faspex/allowlist.js';
 import { decideMail } from '../../src/mail/decide.js';
 import { extractPackageLinks, selectPackageLinks, unwrapUrl } from '../../src/mail/extract/index.js';
-import { faspex4External, faspex4Received, faspex5Link, googleEncoded, NATIVE_WRAPPERS, VERBATIM_WRAPPERS, WRAPPERS } from '../support/faspex-links.js';
+import { faspex5Link, SAMPLE_LINKS, SAMPLE_PASSCODE, googleEncoded, NATIVE_WRAPPERS, VERBATIM_WRAPPERS, WRAPPERS } from '../support/faspex-links.js';
 
 const ALLOW = parseAllowlist('faspex.example.com, faspex5.example.com');
-const P = 'c0ffee0123456789abcdef0123456789abcdef01';
-const F4X = faspex4External('faspex.example.com', 4822, P);
-const F4XE = faspex4External('faspex.example.com', 4823, P.replace('c0', 'd1'), '2029-06-16T08:32:37Z');
-const F4R = faspex4Received('faspex.example.com', 4044);
-const F5 = faspex5Link('faspex5.example.com', '9f1', 'aaaabbbbccccddddeeeeffff0000111122223333');
-const F5R = faspex5Link('faspex5.example.com', '9f2', 'aaaabbbbccccddddeeeeffff0000111122223334', 3, '&redirected=true');
+const P = SAMPLE_PASSCODE;
+const { F4X, F4XE, F4R, F5, F5R } = SAMPLE_LINKS;
 const TARGETS: Array<[string, string]> = [['Faspex 4 external', F4X], ['Faspex 4 + expiration', F4XE], ['Faspex 4 received', F4R], ['Faspex 5 context', F5], ['Faspex 5 context + redirected', F5R]];
 
 function mail(body: string, type = 'text/plain; charset=utf-8'): Buffer {
