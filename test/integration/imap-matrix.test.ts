@@ -10,16 +10,12 @@ import { Queue } from 'bullmq';
 import { ImapFlow } from 'imapflow';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import type { ImapConfig } from '../../src/config/config.js';
-import { parseAllowlist } from '../../src/faspex/allowlist.js';
-import { createLogger } from '../../src/log/logger.js';
 import { KEYWORDS } from '../../src/mail/handled-marks.js';
-import { MailListener, type MailListenerDeps, type MailListenerTuning, type MailReport } from '../../src/mail/listener.js';
-import { enqueueDownloads } from '../../src/queue/producer.js';
+import type { MailListenerDeps, MailListenerTuning, MailReport } from '../../src/mail/listener.js';
 import { QUEUE, type DownloadJobData } from '../../src/queue/queues.js';
 import { COURIER_INSTALL_HINT, courierInstalled, startCourier } from '../../src/standins/courier.js';
 import { startDovecot } from '../../src/standins/dovecot.js';
-import { ALLOWED, jobId, notification } from '../fixtures/mail/listener-harness.js';
+import { connectImap, jobId, notification, TEST_BACKOFF, testImap, testListener } from '../fixtures/mail/listener-harness.js';
 import { uniqueName, waitFor } from '../support/temp.js';
 
 /** What a row's server is to the test: where to log in, how mail arrives, how it ends. */
@@ -104,31 +100,13 @@ async function setUp(row: Row, label: string) {
   const prefix = uniqueName(label);
   const queue = new Queue<DownloadJobData>(QUEUE.downloads, { connection: redis, prefix });
   cleanup.push(() => queue.close());
-  const imap: ImapConfig = {
-    host: server.host,
-    port: server.port,
-    secure: false,
-    user: server.user,
-    password: server.password,
-    mailbox: 'INBOX',
-    markKeyword: true,
-    moveTo: row.moveTo ?? MOVE_TO,
-    // long: new mail must be found by IDLE or imapflow's poll, not by our periodic resync
-    resyncSeconds: 300,
-    startAt: 'oldest',
-  };
+  const imap = testImap(server, { moveTo: row.moveTo ?? MOVE_TO });
   const reports: MailReport[] = [];
   const idle: boolean[] = [];
   const newListener = (more: Partial<MailListenerDeps> = {}) => {
-    const listener = new MailListener({
-      imap,
-      redis,
-      prefix,
-      enqueue: (items) => enqueueDownloads(queue, items, { attempts: 1 }),
-      allowlist: parseAllowlist(ALLOWED),
-      logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    const listener = testListener({ imap, redis, prefix, queue }, {
       events: { mail: (r) => reports.push(r), connected: (c) => idle.push(c.idle) },
-      tuning: { backoffBaseMs: 100, backoffMaxMs: 500, ...row.tuning },
+      tuning: { ...TEST_BACKOFF, ...row.tuning },
       ...more,
     });
     cleanup.push(() => listener.stop());
@@ -136,9 +114,7 @@ async function setUp(row: Row, label: string) {
   };
   let adminClient: Promise<ImapFlow> | undefined;
   const admin = () => (adminClient ??= (async () => {
-    const client = new ImapFlow({ host: server.host, port: server.port, secure: false, auth: { user: server.user, pass: server.password }, logger: false });
-    client.on('error', () => undefined);
-    await client.connect();
+    const client = await connectImap(server);
     cleanup.push(() => client.logout());
     return client;
   })());
