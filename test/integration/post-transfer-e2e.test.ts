@@ -1,15 +1,13 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { invocations } from '../../src/standins/fake-ascp/records.js';
-import { startDovecot, type Dovecot } from '../../src/standins/dovecot.js';
-import { createFaspexSim, type FaspexSim } from '../../src/standins/faspex-sim/index.js';
 import { faspex4Notification } from '../../src/standins/notification-mail.js';
 import { runCli } from '../support/cli.js';
-import { serviceEnv } from '../support/service-env.js';
-import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
-import { tempDir, uniqueName, waitFor } from '../support/temp.js';
+import type { ServiceProcess } from '../support/service-process.js';
+import { serviceStack, type ServiceStack } from '../support/service-stack.js';
+import { waitFor } from '../support/temp.js';
 
 /**
  * Issue 22 through the real `run`: mail in Dovecot → job in Redis → the Faspex simulator →
@@ -33,20 +31,12 @@ async function settled(env: Record<string, string>, cwd: string, packageId: stri
 
 const runsFor = (stateDir: string, uuid: string) => invocations(stateDir).filter((i) => (i.sources ?? []).join('\n').includes(uuid));
 
-/** A `run` of its own for a describe block, with its Dovecot, Faspex simulator and folder; `extra` may write files into the folder first. */
+/** A `run` of its own for a describe block, on a stack of its own; `extra` may write files into the folder first. */
 function ownRun(label: string, extra: (dir: string) => Record<string, string>) {
-  const stack = { dir: tempDir(label) } as { dir: ReturnType<typeof tempDir>; dovecot: Dovecot; sim: FaspexSim; service: ServiceProcess; env: Record<string, string> };
+  const stack = serviceStack(label, { env: (base, { dir }) => ({ ...base, ...extra(dir.path) }) }) as ServiceStack & { service: ServiceProcess };
   beforeAll(async () => {
-    [stack.dovecot, stack.sim] = await Promise.all([startDovecot(), createFaspexSim()]);
-    stack.env = serviceEnv({ redisUrl: inject('redisUrl'), prefix: uniqueName(label), dovecot: stack.dovecot, sim: stack.sim, dir: stack.dir.path, extra: extra(stack.dir.path) });
-    stack.service = startServiceProcess(['run'], stack.env, stack.dir.path);
-    await waitFor(() => stack.service.output().includes('running; dashboard at'), { what: 'the service to start', timeoutMs: 60_000 });
+    stack.service = await stack.run();
   }, 90_000);
-  afterAll(async () => {
-    await stack.service?.stop('SIGKILL');
-    await Promise.all([stack.dovecot?.stop(), stack.sim?.close()]);
-    stack.dir.remove();
-  });
   return stack;
 }
 
