@@ -4,14 +4,14 @@
  * refused while a package downloads, inbox health at the top, passcodes nowhere.
  */
 import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/index.js';
 import { createLogger } from '../../src/log/logger.js';
 import { DEFAULT_INBOX_ID, InboxStatusPublisher, readInboxStatuses } from '../../src/mail/inbox-status.js';
 import { QUEUE } from '../../src/queue/queues.js';
 import { createHealthCheck, redisPingProbe } from '../../src/service/health.js';
 import { createMetrics } from '../../src/service/metrics.js';
+import { redisForFile } from '../support/redis-for-file.js';
 import { uniqueName, waitFor } from '../support/temp.js';
 
 const USER = 'ops';
@@ -19,17 +19,8 @@ const PASSWORD = 'packages-http-password';
 const AUTH = { authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` };
 const PASSCODE = 'deadbeef'.repeat(5);
 
-let connection: Redis;
-const cleanups: (() => Promise<unknown>)[] = [];
-beforeAll(() => {
-  connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-afterAll(async () => {
-  await connection.quit();
-});
+const shared = redisForFile();
+const { cleanups } = shared;
 
 const data = (id: string) => ({
   link: `https://fx.example.com/aspera/faspex/external_deliveries/${id}?passcode=${PASSCODE}`,
@@ -42,7 +33,7 @@ const data = (id: string) => ({
 
 async function setup(readOnly = false): Promise<{ queue: Queue; dashboard: RunningDashboard; prefix: string }> {
   const prefix = uniqueName('pkg-http');
-  const queue = new Queue(QUEUE.downloads, { connection, prefix });
+  const queue = new Queue(QUEUE.downloads, { connection: shared.redis, prefix });
   cleanups.push(async () => {
     await queue.obliterate({ force: true });
     await queue.close();
@@ -51,9 +42,9 @@ async function setup(readOnly = false): Promise<{ queue: Queue; dashboard: Runni
     queues: [queue],
     config: { host: '127.0.0.1', port: 0, user: USER, password: PASSWORD, readOnly },
     metrics: createMetrics({ defaultMetrics: false }),
-    health: createHealthCheck({ redis: redisPingProbe(connection) }),
+    health: createHealthCheck({ redis: redisPingProbe(shared.redis) }),
     logger: createLogger({ level: 'silent' }),
-    inboxes: () => readInboxStatuses(connection, prefix),
+    inboxes: () => readInboxStatuses(shared.redis, prefix),
   });
   cleanups.push(() => dashboard.close());
   return { queue, dashboard, prefix };
@@ -64,7 +55,7 @@ async function failedJob(queue: Queue, id: string): Promise<void> {
   await queue.add(`Faspex package ${id}`, data(id), { jobId: `job-${id}` });
   const worker = new Worker(queue.name, async () => {
     throw new Error(`the server sent a web page for ?passcode=${PASSCODE} [LINK_EXPIRED]`);
-  }, { connection: connection.duplicate(), prefix: queue.opts.prefix! });
+  }, { connection: shared.redis.duplicate(), prefix: queue.opts.prefix! });
   await waitFor(async () => (await queue.getJob(`job-${id}`))?.finishedOn, { what: 'the job to fail' });
   await worker.close();
 }
@@ -84,7 +75,7 @@ describe('packages page over HTTP', () => {
     const { queue, dashboard, prefix } = await setup();
     await failedJob(queue, '11');
     expect((await fetch(dashboard.url)).status).toBe(401);
-    const inbox = new InboxStatusPublisher({ redis: connection, prefix, inbox: DEFAULT_INBOX_ID, label: 'ingest@mail.example.com/INBOX' });
+    const inbox = new InboxStatusPublisher({ redis: shared.redis, prefix, inbox: DEFAULT_INBOX_ID, label: 'ingest@mail.example.com/INBOX' });
     cleanups.push(() => inbox.stop());
     await inbox.apply({ type: 'disconnected', reason: 'mailbox login refused: invalid credentials' });
     const { status, html } = await page(dashboard.url);
@@ -121,7 +112,7 @@ describe('packages page over HTTP', () => {
     const { queue, dashboard } = await setup();
     await queue.add('Faspex package 13', data('13'), { jobId: 'job-13' });
     let release!: () => void;
-    const worker = new Worker(queue.name, () => new Promise<void>((r) => (release = r)), { connection: connection.duplicate(), prefix: queue.opts.prefix! });
+    const worker = new Worker(queue.name, () => new Promise<void>((r) => (release = r)), { connection: shared.redis.duplicate(), prefix: queue.opts.prefix! });
     cleanups.push(async () => {
       release?.();
       // force: the waiting package beside it would be picked up next and never end

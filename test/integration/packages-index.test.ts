@@ -7,7 +7,7 @@
  */
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { sweepIndex } from '../../src/dashboard/packages/index-sweep.js';
 import { loadPackagesView, type PackagesView } from '../../src/dashboard/packages/source.js';
 import { parsePageQuery } from '../../src/dashboard/packages/view-model.js';
@@ -16,20 +16,12 @@ import { renameJob } from '../../src/queue/job-name.js';
 import { entryOf, indexJobs, indexKeys } from '../../src/queue/package-index.js';
 import { enqueueDownloads } from '../../src/queue/producer.js';
 import { QUEUE, type DownloadJobData } from '../../src/queue/queues.js';
+import { redisForFile } from '../support/redis-for-file.js';
 import { uniqueName, waitFor } from '../support/temp.js';
 
 const PASSCODE = 'cafe'.repeat(10);
-let redis: Redis;
-const cleanups: (() => Promise<unknown>)[] = [];
-beforeAll(() => {
-  redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-afterAll(async () => {
-  await redis.quit();
-});
+const shared = redisForFile();
+const { cleanups } = shared;
 
 function newQueue(): Queue<DownloadJobData> {
   // a connection of its own: the fenced enqueue WATCHes on it
@@ -72,7 +64,7 @@ describe('packages index', () => {
     expect([p3.total, p3.page, p3.pages, p3.rows.length]).toEqual([1100, 3, 44, 25]);
     // the passcode is not a word of the index
     expect((await view(queue, { q: PASSCODE })).total).toBe(0);
-    expect(await redis.exists(`${indexKeys(queue).word}${PASSCODE}`)).toBe(0);
+    expect(await shared.redis.exists(`${indexKeys(queue).word}${PASSCODE}`)).toBe(0);
   });
 
   it('pages the whole history by arrival, by server and by state, with BullMQ\'s counts', async () => {
@@ -115,14 +107,14 @@ describe('packages index', () => {
     const queue = newQueue();
     const fenceKey = queue.toKey(`fence-${uniqueName('f')}`);
     const leaseKey = queue.toKey(`lease-${uniqueName('l')}`);
-    await redis.set(leaseKey, 'me');
+    await shared.redis.set(leaseKey, 'me');
     const fence = { fenceKey, leaseKey, holder: 'me', lost: (reason: string) => new Error(reason) };
     await enqueueDownloads(queue, [item('fx.example.com', 901, 'Faspex package: fenced falcon')], {}, { fence });
     expect(titles(await view(queue, { q: 'falcon' }))).toEqual(['Faspex package: fenced falcon']);
-    await redis.set(leaseKey, 'someone else');
+    await shared.redis.set(leaseKey, 'someone else');
     await expect(enqueueDownloads(queue, [item('fx.example.com', 902, 'Faspex package: fenced gecko')], {}, { fence })).rejects.toThrow(/lease/);
     expect((await view(queue, { q: 'gecko' })).total).toBe(0);
-    expect(await redis.zcard(indexKeys(queue).arrival)).toBe(1);
+    expect(await shared.redis.zcard(indexKeys(queue).arrival)).toBe(1);
   });
 
   it('finds a renamed package by its title and its sender, and keeps its place', async () => {
@@ -143,7 +135,7 @@ describe('packages index', () => {
     const queue = newQueue();
     const opts = { removeOnComplete: { age: 1 } };
     const [old] = await enqueueDownloads(queue, [item('fx.example.com', 501, 'Faspex package: ancient aardvark')], opts);
-    const worker = new Worker(queue.name, async () => 'ok', { connection: redis.duplicate(), prefix: queue.opts.prefix! });
+    const worker = new Worker(queue.name, async () => 'ok', { connection: shared.redis.duplicate(), prefix: queue.opts.prefix! });
     cleanups.push(() => worker.close());
     await waitFor(async () => (await queue.getJobState(old!.jobId)) === 'completed', { what: 'the old job to complete', timeoutMs: 30_000 });
     expect(titles(await view(queue, { q: 'aardvark', show: 'done' }))).toEqual(['Faspex package: ancient aardvark']);
@@ -155,13 +147,13 @@ describe('packages index', () => {
       return !(await queue.getJob(old!.jobId));
     }, { what: 'BullMQ to remove the old job by age', timeoutMs: 60_000, intervalMs: 200 });
     // the index still has it until something reads it
-    expect(await redis.zscore(indexKeys(queue).arrival, old!.jobId)).not.toBeNull();
+    expect(await shared.redis.zscore(indexKeys(queue).arrival, old!.jobId)).not.toBeNull();
     for (const q of [{ q: 'aardvark' }, {}, { server: 'fx.example.com' }, { q: 'aardvark', show: 'done' }] as Record<string, string>[]) {
       expect((await view(queue, q)).rows.map((r) => r.id)).not.toContain(old!.jobId);
     }
-    expect(await redis.zscore(indexKeys(queue).arrival, old!.jobId)).toBeNull();
-    expect(await redis.hexists(indexKeys(queue).doc, old!.jobId)).toBe(0);
-    expect(await redis.exists(`${indexKeys(queue).word}aardvark`)).toBe(0);
+    expect(await shared.redis.zscore(indexKeys(queue).arrival, old!.jobId)).toBeNull();
+    expect(await shared.redis.hexists(indexKeys(queue).doc, old!.jobId)).toBe(0);
+    expect(await shared.redis.exists(`${indexKeys(queue).word}aardvark`)).toBe(0);
   });
 
   it('the sweep drops entries of jobs removed behind its back and indexes jobs added without it', async () => {
@@ -171,7 +163,7 @@ describe('packages index', () => {
     // removed as bull-board does (Job.remove), which the index never hears of
     await (await queue.getJob(a!.jobId))!.remove();
     expect(await sweepIndex(queue)).toEqual({ dropped: 1, indexed: 1 });
-    expect(await redis.smembers(indexKeys(queue).servers)).toEqual(['fx.example.com']);
+    expect(await shared.redis.smembers(indexKeys(queue).servers)).toEqual(['fx.example.com']);
     expect(titles(await view(queue, { q: 'hornet' }))).toEqual(['Faspex package: added by hand hornet']);
     expect(await sweepIndex(queue)).toEqual({ dropped: 0, indexed: 0 });
   });
