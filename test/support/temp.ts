@@ -4,9 +4,18 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 /** A fresh temp dir owned by one test; remove() is idempotent. */
-export function tempDir(label: string): { path: string; remove(): void } {
-  const path = mkdtempSync(join(tmpdir(), `fi-${label}-`));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+export function tempDir(label: string): { readonly path: string; remove(): void } {
+  // made on first use, not when the describe body runs: collecting the tests (vitest list, a
+  // filtered run) then leaves no empty folder behind
+  let made: string | undefined;
+  return {
+    get path() {
+      return (made ??= mkdtempSync(join(tmpdir(), `fi-${label}-`)));
+    },
+    remove: () => {
+      if (made) rmSync(made, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A unique name for queues, prefixes and keys, so tests never share state. */
