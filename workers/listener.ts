@@ -123,6 +123,7 @@ function startInbox(ctx: ServiceContext, inbox: InboxConfig, owner: string, log:
       prefix: config.redis.prefix,
       inbox: inbox.id,
       label: inboxLabel(inbox),
+      source: inbox.source === 'graph' ? 'graph' : 'imap',
       onError: (err) => log.debug({ err, inbox: inbox.id }, 'could not publish the inbox status'),
     });
   });

@@ -18,11 +18,14 @@ export const DEFAULT_INBOX_ID = 'default';
 
 /** idle: IMAP IDLE pushes new mail; poll: the server has no IDLE; standby: another listener holds the inbox */
 export type InboxMode = 'idle' | 'poll' | 'standby';
+export type InboxSource = 'imap' | 'graph';
 
 export interface InboxStatus {
   inbox: string;
   /** user@host/mailbox, for people */
   label: string;
+  /** how it is read; absent in a record written before Graph inboxes: IMAP */
+  source?: InboxSource | undefined;
   connected: boolean;
   /** why it is not connected (masked) */
   reason?: string | undefined;
@@ -46,8 +49,8 @@ export type InboxEvent =
   | { type: 'stopped' }
   | { type: 'heartbeat' };
 
-export function initialStatus(inbox: string, label: string, now: Date, ttlMs: number): InboxStatus {
-  return { inbox, label, connected: false, reason: 'connecting', mode: 'idle', backlog: 0, updatedAt: now.toISOString(), staleAt: new Date(now.getTime() + ttlMs).toISOString() };
+export function initialStatus(inbox: string, label: string, now: Date, ttlMs: number, source: InboxSource = 'imap'): InboxStatus {
+  return { inbox, label, source, connected: false, reason: 'connecting', mode: 'idle', backlog: 0, updatedAt: now.toISOString(), staleAt: new Date(now.getTime() + ttlMs).toISOString() };
 }
 
 /** The status after an event. Pure. */
@@ -113,6 +116,7 @@ export interface PublisherOptions {
   prefix: string;
   inbox: string;
   label: string;
+  source?: InboxSource;
   /** how often the record is refreshed while nothing happens (default 15 s) */
   heartbeatMs?: number;
   onError?: (err: unknown) => void;
@@ -135,7 +139,7 @@ export class InboxStatusPublisher {
     const heartbeat = options.heartbeatMs ?? 15_000;
     // three missed heartbeats before a reader gives up on the listener
     this.ttlMs = heartbeat * 3;
-    this.status = initialStatus(options.inbox, options.label, this.now(), this.ttlMs);
+    this.status = initialStatus(options.inbox, options.label, this.now(), this.ttlMs, options.source);
     this.timer = setInterval(() => this.apply({ type: 'heartbeat' }), heartbeat);
     this.timer.unref();
     this.loaded = this.options.redis

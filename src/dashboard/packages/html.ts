@@ -27,12 +27,17 @@ function esc(value: unknown): string {
 
 const MODE_WORDS: Record<InboxStatus['mode'], string> = { idle: 'IDLE (mail is pushed)', poll: 'polling (no IDLE on the server)', standby: 'standby' };
 
+/** Polling is a choice of Microsoft Graph's (delta queries), a lack on an IMAP server (no IDLE). */
+function modeWords(s: Pick<InboxStatus, 'mode' | 'source'>): string {
+  return s.source === 'graph' && s.mode === 'poll' ? 'polling Microsoft Graph for changes' : MODE_WORDS[s.mode];
+}
+
 export function renderInboxes(view: Pick<PackagesView, 'inboxes' | 'inboxesError'>, now: Date): string {
   if (view.inboxesError) return '<p class="inbox inbox-down"><span class="dot"></span> Inbox health cannot be read from Redis right now.</p>';
-  if (view.inboxes.length === 0) return '<p class="inbox inbox-none"><span class="dot"></span> No inbox is reporting: no mail listener is running (IMAP_HOST unset, or <code>listen</code> not started).</p>';
+  if (view.inboxes.length === 0) return '<p class="inbox inbox-none"><span class="dot"></span> No inbox is reporting: no mail listener is running (no inbox configured: IMAP_HOST, MAIL_SOURCE=graph or MAILBOXES_FILE; or <code>listen</code> not started).</p>';
   return view.inboxes
     .map((s) => {
-      const health = s.connected ? `connected · ${esc(MODE_WORDS[s.mode])}` : s.mode === 'standby' ? `standby: ${esc(s.reason ?? '')}` : `not connected: ${esc(s.reason ?? 'unknown reason')}`;
+      const health = s.connected ? `connected · ${esc(modeWords(s))}` : s.mode === 'standby' ? `standby: ${esc(s.reason ?? '')}` : `not connected: ${esc(s.reason ?? 'unknown reason')}`;
       const facts = [
         ['last mail seen', formatAgo(s.lastMailSeenAt, now)],
         ['last mail queued', formatAgo(s.lastMailQueuedAt, now)],
