@@ -47,13 +47,13 @@ export function registerStateGauges(registers: Registry[], name: (n: string) => 
     });
   const seconds = (iso: string | undefined) => (iso ? Date.parse(iso) / 1000 : undefined);
 
-  perInbox('inbox_connected', '1 while the inbox listener is connected to the IMAP server (0 when its listener stopped reporting)', (s) => (s.connected ? 1 : 0));
+  perInbox('inbox_connected', '1 while the inbox listener is connected to its mail server, IMAP or Microsoft Graph (0 when its listener stopped reporting)', (s) => (s.connected ? 1 : 0));
   perInbox('inbox_last_mail_timestamp_seconds', 'When the listener last read a mail from the inbox (Unix time)', (s) => seconds(s.lastMailSeenAt));
   perInbox('inbox_last_queued_timestamp_seconds', 'When a mail of the inbox last queued a package (Unix time)', (s) => seconds(s.lastMailQueuedAt));
   perInbox('inbox_backlog', 'Mails in the inbox not yet handled, as of the listener\'s last look', (s) => s.backlog);
   new Gauge({
     name: name('inbox_mode'),
-    help: '1 for the inbox\'s current mode: idle (IMAP IDLE), poll (no IDLE on the server) or standby',
+    help: '1 for the inbox\'s current mode: idle (IMAP IDLE), poll (an IMAP server without IDLE, or Microsoft Graph) or standby',
     labelNames: ['inbox', 'mode'] as const,
     registers,
     async collect() {
