@@ -41,21 +41,24 @@ export async function markHandled(client: ImapFlow, byOutcome: ReadonlyMap<MailO
       if (uids.length > 0 && !(await client.messageFlagsAdd(uidSet(uids), [KEYWORDS[outcome]], { uid: true }))) refused.push(`the keyword ${KEYWORDS[outcome]}`);
     }
   }
-  if (options.moveTo) {
+  const folder = options.moveTo;
+  if (folder) {
     const move = async () => {
-      if (!ensured.has(options.moveTo!)) {
-        await ensureMailbox(client, options.moveTo!);
-        ensured.add(options.moveTo!);
+      if (!ensured.has(folder)) {
+        await ensureMailbox(client, folder);
+        ensured.add(folder);
       }
-      return (await client.messageMove(uidSet(all), options.moveTo!, { uid: true })) !== false;
+      return (await client.messageMove(uidSet(all), folder, { uid: true })) !== false;
     };
     // a folder made earlier may have been deleted since (by a person): look for it, or make it, once more
     if (!(await move())) {
-      ensured.delete(options.moveTo);
-      if (!(await move())) refused.push(`the move to ${options.moveTo}`);
+      ensured.delete(folder);
+      if (!(await move())) refused.push(`the move to ${folder}`);
     }
   }
-  if (refused.length > 0) throw new Error(`the IMAP server refused ${refused.join(' and ')} (${client.mailbox ? client.mailbox.path : 'no mailbox'}, UIDs ${uidSet(all)})`);
+  if (refused.length > 0) {
+    throw new Error(`the IMAP server refused ${refused.join(' and ')} (${client.mailbox ? client.mailbox.path : 'no mailbox'}, UIDs ${uidSet(all)}): check that the account may flag mail and write to IMAP_MOVE_TO`);
+  }
 }
 
 async function ensureMailbox(client: ImapFlow, path: string): Promise<void> {

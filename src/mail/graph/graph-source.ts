@@ -88,7 +88,7 @@ export class GraphSource implements MailSource<GraphMail> {
       message = await this.graph.get<GraphMessage & { hasAttachments?: boolean }>(`${path}?$select=${MESSAGE_SELECT}`);
     } catch (err) {
       // deleted since the delta page listed it: the next delta page says so too (@removed)
-      if (err instanceof GraphError && err.status === 404) return undefined;
+      if (itemGone(err)) return undefined;
       throw err;
     }
     let bytes = JSON.stringify(message).length;
@@ -112,25 +112,27 @@ export class GraphSource implements MailSource<GraphMail> {
     for (const [outcome, mails] of byOutcome) {
       for (const mail of mails) {
         const path = `${this.user}/messages/${encodeURIComponent(mail.id)}`;
-        if (this.o.markKeyword) {
-          const marked = await this.graph.patch(path, { categories: [...mail.categories.filter((c) => !OURS.has(c)), CATEGORIES[outcome]] }).then(
-            () => true,
-            (err: unknown) => {
-              // deleted since it was read: nothing to mark or move, and the rest of the chunk still is
-              if (err instanceof GraphError && err.status === 404) return false;
-              throw err;
-            },
-          );
-          if (!marked) continue;
+        try {
+          if (this.o.markKeyword) await this.graph.patch(path, { categories: [...mail.categories.filter((c) => !OURS.has(c)), CATEGORIES[outcome]] });
+          if (this.o.moveTo) await this.move(path, this.o.moveTo);
+        } catch (err) {
+          // deleted since it was read: nothing to mark or move, and the rest of the chunk still is
+          if (!itemGone(err)) throw err;
         }
-        if (this.o.moveTo) {
-          this.moveToId ??= await this.folderId(this.o.moveTo, true);
-          await this.graph.post(`${path}/move`, { destinationId: this.moveToId }).catch((err: unknown) => {
-            // the folder may be the one gone (deleted by a person): look it up, or make it, next time
-            if (err instanceof GraphError && err.status === 404) this.moveToId = undefined;
-            throw err;
-          });
-        }
+      }
+    }
+  }
+
+  /** Moves a message; a destination gone since it was looked up (deleted by a person) is found, or made, once more. */
+  private async move(path: string, folder: string): Promise<void> {
+    for (let again = false; ; again = true) {
+      this.moveToId ??= await this.folderId(folder, true);
+      try {
+        await this.graph.post(`${path}/move`, { destinationId: this.moveToId });
+        return;
+      } catch (err) {
+        if (again || !itemGone(err)) throw err;
+        this.moveToId = undefined;
       }
     }
   }
@@ -162,4 +164,12 @@ export class GraphSource implements MailSource<GraphMail> {
     if (!made.id) throw new GraphError(502, 'NoFolderId', `creating the folder "${name}" returned no id`, undefined, '/mailFolders');
     return made.id;
   }
+}
+
+/**
+ * Graph's answer for a message (or folder) that no longer exists. Not any 404: a mailbox Graph
+ * does not know (ErrorInvalidUser) is a configuration problem that must surface.
+ */
+function itemGone(err: unknown): boolean {
+  return err instanceof GraphError && err.status === 404 && err.code === 'ErrorItemNotFound';
 }
