@@ -49,6 +49,41 @@ describe('the Graph reader against the stand-ins', () => {
     return r.graph;
   };
 
+  /** Package notifications delivered to a folder made for the test, oldest first. */
+  const packagesIn = (folder: string, ids: number[]) => {
+    graph.mailbox(MAILBOX).addFolder(folder, undefined);
+    return ids.map((n) => graph.deliver(MAILBOX, { subject: `Package ${n}`, html: `<a href="${link(n).replace(/&/g, '&amp;')}">Download</a>` }, folder));
+  };
+  /** The message is deleted for good when the reader first sends this method for it. */
+  const deleteWhenAsked = (method: string, message: { id: string }) => {
+    const box = graph.mailbox(MAILBOX);
+    graph.beforeAnswer((m, path) => {
+      const gone = box.messages.get(message.id);
+      if (m === method && path.endsWith(`/messages/${message.id}`) && gone) box.remove(gone);
+    });
+  };
+  /** A reader of `g` into its own queue; `run` starts it, waits, then stops it and the deletion hook. */
+  const readerOf = (prefix: string, g: ReturnType<typeof config>) => {
+    const queue = new Queue<DownloadJobData>(QUEUE.downloads, { connection: redis, prefix });
+    const auth = createImapAuthSource({ auth: g.auth, caFile: g.caFile, redis, prefix, logger });
+    const reader = createGraphReader({ graph: g, redis, prefix, enqueue: (items) => enqueueDownloads(queue, items, {}, {}), allowlist: parseAllowlist('faspex.fabrikam.example'), auth, logger });
+    const reports: MailReport[] = [];
+    const failures: MailReport[] = [];
+    reader.on('mail', (r) => reports.push(r));
+    reader.on('mail-failed', (r) => failures.push(r));
+    const run = async (until: () => Promise<void>) => {
+      reader.start();
+      try {
+        await until();
+      } finally {
+        graph.beforeAnswer(undefined);
+        await reader.stop();
+        await auth.close();
+      }
+    };
+    return { queue, state: new CursorState(redis, graphStateKey(prefix, g)), reports, failures, run };
+  };
+
   it('reads a backlog larger than a delta page once, each mail queued, categorised and moved to a folder it creates', async () => {
     const prefix = uniqueName('graph-reader');
     for (let n = 1; n <= 120; n++) graph.deliver(MAILBOX, { subject: `Package ${n}`, html: `<a href="${link(n).replace(/&/g, '&amp;')}">Download</a>` });
@@ -137,32 +172,14 @@ describe('the Graph reader against the stand-ins', () => {
   }, 120_000);
 
   it('passes over a mail deleted between its delta page and its reading: no record, no failure, the rest queued', async () => {
-    const prefix = uniqueName('graph-gone');
-    const box = graph.mailbox(MAILBOX);
-    box.addFolder('Gone test', undefined);
-    const [first, deleted, last] = [901, 902, 903].map((n) => graph.deliver(MAILBOX, { subject: `Package ${n}`, html: `<a href="${link(n).replace(/&/g, '&amp;')}">Download</a>` }, 'Gone test'));
+    const [first, deleted, last] = packagesIn('Gone test', [901, 902, 903]);
     // deleted for good as the reader asks for it: after the delta page listed it
-    graph.beforeAnswer((method, path) => {
-      if (method === 'GET' && path.endsWith(`/messages/${deleted!.id}`) && box.messages.has(deleted!.id)) box.remove(deleted!);
-    });
-    const queue = new Queue<DownloadJobData>(QUEUE.downloads, { connection: redis, prefix });
-    const g = config(undefined, 'Gone test');
-    const auth = createImapAuthSource({ auth: g.auth, caFile: g.caFile, redis, prefix, logger });
-    const state = new CursorState(redis, graphStateKey(prefix, g));
-    const reader = createGraphReader({ graph: g, redis, prefix, enqueue: (items) => enqueueDownloads(queue, items, {}, {}), allowlist: parseAllowlist('faspex.fabrikam.example'), auth, logger });
-    const reports: MailReport[] = [];
-    const failures: MailReport[] = [];
-    reader.on('mail', (r) => reports.push(r));
-    reader.on('mail-failed', (r) => failures.push(r));
-    reader.start();
-    try {
+    deleteWhenAsked('GET', deleted!);
+    const { queue, state, reports, failures, run } = readerOf(uniqueName('graph-gone'), config(undefined, 'Gone test'));
+    await run(async () => {
       await waitFor(() => reports.length >= 2, { what: 'two mails read', timeoutMs: 60_000 });
       await waitFor(async () => (await state.load()) !== undefined, { what: 'the delta link', timeoutMs: 30_000 });
-    } finally {
-      graph.beforeAnswer(undefined);
-      await reader.stop();
-      await auth.close();
-    }
+    });
     expect(graph.requests.some((r) => r.path.endsWith(`/messages/${deleted!.id}`) && r.status === 404)).toBe(true);
     expect(reports.map((r) => [r.id, r.outcome])).toEqual([
       [first!.id, 'queued'],
@@ -176,30 +193,16 @@ describe('the Graph reader against the stand-ins', () => {
   }, 120_000);
 
   it('marks and moves the rest of a chunk when one of its mails is deleted before its mark', async () => {
-    const prefix = uniqueName('graph-gone-mark');
-    const box = graph.mailbox(MAILBOX);
-    box.addFolder('Gone marks', undefined);
-    const [deleted, ...kept] = [911, 912, 913].map((n) => graph.deliver(MAILBOX, { subject: `Package ${n}`, html: `<a href="${link(n).replace(/&/g, '&amp;')}">Download</a>` }, 'Gone marks'));
+    const [deleted, ...kept] = packagesIn('Gone marks', [911, 912, 913]);
     // deleted for good as the reader marks it: after it was read and queued
-    graph.beforeAnswer((method, path) => {
-      if (method === 'PATCH' && path.endsWith(`/messages/${deleted!.id}`) && box.messages.has(deleted!.id)) box.remove(deleted!);
-    });
-    const queue = new Queue<DownloadJobData>(QUEUE.downloads, { connection: redis, prefix });
-    const g = config('Gone marks handled', 'Gone marks');
-    const auth = createImapAuthSource({ auth: g.auth, caFile: g.caFile, redis, prefix, logger });
-    const reader = createGraphReader({ graph: g, redis, prefix, enqueue: (items) => enqueueDownloads(queue, items, {}, {}), allowlist: parseAllowlist('faspex.fabrikam.example'), auth, logger });
-    const reports: MailReport[] = [];
-    reader.on('mail', (r) => reports.push(r));
-    reader.start();
+    deleteWhenAsked('PATCH', deleted!);
+    const box = graph.mailbox(MAILBOX);
     const handled = () => [...box.folders.values()].find((f) => f.displayName === 'Gone marks handled');
-    try {
+    const { queue, reports, run } = readerOf(uniqueName('graph-gone-mark'), config('Gone marks handled', 'Gone marks'));
+    await run(async () => {
       await waitFor(() => reports.length >= 3, { what: 'three mails read', timeoutMs: 60_000 });
       await waitFor(() => kept.every((m) => box.messages.get(m.id)?.folderId === handled()?.id) || undefined, { what: 'the two others moved', timeoutMs: 30_000 });
-    } finally {
-      graph.beforeAnswer(undefined);
-      await reader.stop();
-      await auth.close();
-    }
+    });
     expect(graph.requests.some((r) => r.method === 'PATCH' && r.path.endsWith(`/messages/${deleted!.id}`) && r.status === 404)).toBe(true);
     expect(reports.map((r) => r.outcome)).toEqual(['queued', 'queued', 'queued']);
     expect(kept.map((m) => box.messages.get(m.id)!.categories)).toEqual([['Faspex queued'], ['Faspex queued']]);

@@ -106,11 +106,7 @@ describe('mail listener: the happy paths', () => {
     h.listener.start();
     await h.dovecot.deliver(notification(7));
     await h.waitForReports(1);
-    const client = await h.imapClient();
-    const status = await client.status('Processed', { messages: true });
-    const inbox = await client.status('INBOX', { messages: true });
-    await client.logout();
-    expect([status && status.messages, inbox && inbox.messages]).toEqual([1, 0]);
+    expect(await messagesIn(h, 'Processed', 'INBOX')).toEqual([1, 0]);
   });
 
   it('makes IMAP_MOVE_TO again when a person deleted it, and moves the next mail there', async () => {
@@ -120,12 +116,10 @@ describe('mail listener: the happy paths', () => {
     await h.waitForReports(1);
     const client = await h.imapClient();
     await client.mailboxDelete('Processed');
+    await client.logout();
     await h.dovecot.deliver(notification(18));
     await h.waitForReports(2);
-    const status = await client.status('Processed', { messages: true });
-    const inbox = await client.status('INBOX', { messages: true });
-    await client.logout();
-    expect([status && status.messages, inbox && inbox.messages]).toEqual([1, 0]);
+    expect(await messagesIn(h, 'Processed', 'INBOX')).toEqual([1, 0]);
   });
 
   it('refuses mail the sender policy does not vouch for, and records it', async () => {
@@ -145,3 +139,18 @@ describe('mail listener: the happy paths', () => {
     expect(await h.listener.state.skipped()).toMatchObject([{ uid: forgedReport!.uid, kind: 'refused' }]);
   });
 });
+
+/** How many messages each folder holds, as a person's client sees them. */
+async function messagesIn(harness: Harness, ...folders: string[]): Promise<(number | undefined)[]> {
+  const client = await harness.imapClient();
+  try {
+    const counts: (number | undefined)[] = [];
+    for (const folder of folders) {
+      const status = await client.status(folder, { messages: true });
+      counts.push(status ? status.messages : undefined);
+    }
+    return counts;
+  } finally {
+    await client.logout();
+  }
+}
